@@ -1,0 +1,236 @@
+import Foundation
+
+// MARK: - Header
+
+/// What an archive says about itself and the database it came from: the
+/// first frame of every archive (docs/archive-format.md, "Header").
+///
+/// The archive layer only carries these values; Export fills them in from the
+/// server and Restore uses them to recreate the database and check roles.
+public struct ArchiveHeader: Codable, Sendable, Equatable {
+    /// Always ``ArchiveFormat/name``.
+    public var format: String
+    /// The format version the archive was written with (``ArchiveFormat/version``).
+    public var formatVersion: Int
+    /// The tool that wrote the archive, e.g. "pgcellar 0.1.0".
+    public var producer: String
+    /// When the snapshot was taken (ISO 8601, UTC).
+    public var snapshotTakenAt: String
+    /// The exported snapshot's name (`pg_export_snapshot()`), for the record.
+    public var snapshotID: String?
+    public var server: Server
+    public var database: Database
+    /// Every role the export names as an owner or grantee, sorted.
+    public var roles: [Role]
+    /// The options the export ran with, for the record.
+    public var options: Options
+
+    public init(producer: String, snapshotTakenAt: String, snapshotID: String? = nil,
+                server: Server, database: Database, roles: [Role] = [], options: Options = Options()) {
+        self.format = ArchiveFormat.name
+        self.formatVersion = ArchiveFormat.version
+        self.producer = producer
+        self.snapshotTakenAt = snapshotTakenAt
+        self.snapshotID = snapshotID
+        self.server = server
+        self.database = database
+        self.roles = roles
+        self.options = options
+    }
+
+    public struct Server: Codable, Sendable, Equatable {
+        /// `server_version`, e.g. "15.18 (Debian 15.18-0+deb12u1)".
+        public var version: String
+        /// `server_version_num`, e.g. 150018.
+        public var versionNumber: Int
+
+        public init(version: String, versionNumber: Int) {
+            self.version = version
+            self.versionNumber = versionNumber
+        }
+    }
+
+    public struct Database: Codable, Sendable, Equatable {
+        public var name: String
+        public var owner: String
+        public var encoding: String
+        public var collate: String
+        public var ctype: String
+        /// `c` (libc), `i` (ICU) or `d` (builtin), as `pg_database.datlocprovider`.
+        public var localeProvider: String
+        /// The ICU locale, when the provider is ICU.
+        public var iculocale: String?
+        public var connectionLimit: Int
+        /// The database's comment, if any.
+        public var comment: String?
+        /// The privileges on the database, as `aclitem` texts (`=Tc/owner`); nil for the default.
+        public var acl: [String]?
+        /// Complete statements restoring the database's own settings
+        /// (`ALTER DATABASE name SET ...;`, `ALTER ROLE r IN DATABASE name SET ...;`).
+        public var settings: [String]
+        /// Complete statements granting the database's privileges (`GRANT ... ON DATABASE`).
+        public var grants: [String]
+
+        public init(name: String, owner: String, encoding: String, collate: String, ctype: String,
+                    localeProvider: String, iculocale: String? = nil, connectionLimit: Int = -1,
+                    comment: String? = nil, acl: [String]? = nil, settings: [String] = [], grants: [String] = []) {
+            self.name = name
+            self.owner = owner
+            self.encoding = encoding
+            self.collate = collate
+            self.ctype = ctype
+            self.localeProvider = localeProvider
+            self.iculocale = iculocale
+            self.connectionLimit = connectionLimit
+            self.comment = comment
+            self.acl = acl
+            self.settings = settings
+            self.grants = grants
+        }
+    }
+
+    public struct Role: Codable, Sendable, Equatable {
+        public var name: String
+        /// Why the export names it: "owner", "grantee" or both.
+        public var referencedAs: [String]
+
+        public init(name: String, referencedAs: [String]) {
+            self.name = name
+            self.referencedAs = referencedAs
+        }
+    }
+
+    public struct Options: Codable, Sendable, Equatable {
+        public var schemaOnly: Bool
+        public var dataOnly: Bool
+        public var tables: [String]
+        public var excludedTables: [String]
+        public var schemas: [String]
+        public var excludedUnsupported: [String]
+        public var compressionLevel: Int
+
+        public init(schemaOnly: Bool = false, dataOnly: Bool = false, tables: [String] = [], excludedTables: [String] = [],
+                    schemas: [String] = [], excludedUnsupported: [String] = [], compressionLevel: Int = 3) {
+            self.schemaOnly = schemaOnly
+            self.dataOnly = dataOnly
+            self.tables = tables
+            self.excludedTables = excludedTables
+            self.schemas = schemas
+            self.excludedUnsupported = excludedUnsupported
+            self.compressionLevel = compressionLevel
+        }
+    }
+}
+
+// MARK: - Entries
+
+/// One entry of the table of contents: a piece of the SQL script (one
+/// object's DDL, one statement group, or one chunk of one table's rows) with
+/// where it lies in the file and how to check it.
+///
+/// The bytes of an entry are always one complete zstd frame, preceded in the
+/// file by a small skippable frame holding this metadata (without `offset`),
+/// so a sequential reader knows what each entry is before reading it.
+public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
+    /// Unique within the archive; dependencies refer to it.
+    public var id: Int
+    /// What the entry creates or does, in pg_dump's words: "TABLE",
+    /// "TABLE DATA", "INDEX", "FK CONSTRAINT", "ACL", "SEQUENCE SET", ...
+    public var kind: String
+    public var section: Section
+    /// The object's schema; nil for objects outside schemas (schemas
+    /// themselves, extensions, the settings preamble).
+    public var schema: String?
+    /// The object's name as `pg_restore -l` shows it (functions with their
+    /// argument types, constraints as "table name").
+    public var name: String
+    public var owner: String?
+    /// Entries that must be restored before this one.
+    public var dependencies: [Int]
+    /// For "TABLE DATA": the table the rows belong to, and which chunk this is.
+    public var data: DataInfo?
+    /// Size of the entry's SQL before compression.
+    public var uncompressedSize: UInt64
+    /// Size of the entry's zstd frame in the file.
+    public var compressedSize: UInt64
+    /// SHA-256 of the uncompressed SQL, lowercase hex.
+    public var sha256: String
+    /// Byte offset of the entry's zstd frame in the file; only in the table
+    /// of contents (nil in the inline metadata frame that precedes the entry).
+    public var offset: UInt64?
+
+    public init(id: Int, kind: String, section: Section, schema: String? = nil, name: String,
+                owner: String? = nil, dependencies: [Int] = [], data: DataInfo? = nil) {
+        self.id = id
+        self.kind = kind
+        self.section = section
+        self.schema = schema
+        self.name = name
+        self.owner = owner
+        self.dependencies = dependencies
+        self.data = data
+        self.uncompressedSize = 0
+        self.compressedSize = 0
+        self.sha256 = ""
+        self.offset = nil
+    }
+
+    /// The sections of a script, in pg_dump's order.
+    public enum Section: String, Codable, Sendable, CaseIterable, Comparable {
+        case preData = "pre-data"
+        case data = "data"
+        case postData = "post-data"
+
+        public static func < (lhs: Section, rhs: Section) -> Bool {
+            allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        }
+    }
+
+    /// Where a chunk of table data belongs.
+    ///
+    /// The entry's bytes are exactly `copyStatement + "\n"`, then the rows in
+    /// COPY text format (one line each), then `"\\.\n\n"`; see
+    /// ``ArchiveReader/readCopyRows(_:_:)`` for just the rows.
+    public struct DataInfo: Codable, Sendable, Equatable, Hashable {
+        public var tableSchema: String
+        public var tableName: String
+        /// The `COPY schema.table (columns) FROM stdin;` line, without its newline.
+        public var copyStatement: String
+        /// 0-based position of this chunk among the table's chunks.
+        public var chunk: Int
+        /// How many chunks the table has; known only in the table of contents.
+        public var chunkCount: Int?
+        /// Rows in this chunk.
+        public var rows: Int
+
+        public init(tableSchema: String, tableName: String, copyStatement: String, chunk: Int, chunkCount: Int? = nil, rows: Int) {
+            self.tableSchema = tableSchema
+            self.tableName = tableName
+            self.copyStatement = copyStatement
+            self.chunk = chunk
+            self.chunkCount = chunkCount
+            self.rows = rows
+        }
+    }
+
+    /// Whether two descriptions agree on everything but the placement fields
+    /// that only the table of contents knows (offset, chunk count).
+    func matchesInline(_ inline: ArchiveEntry) -> Bool {
+        var mine = self
+        mine.offset = nil
+        mine.data?.chunkCount = nil
+        var theirs = inline
+        theirs.offset = nil
+        theirs.data?.chunkCount = nil
+        return mine == theirs
+    }
+}
+
+/// The table of contents: every entry in file order.
+public struct ArchiveTableOfContents: Codable, Sendable, Equatable {
+    public var entries: [ArchiveEntry]
+
+    public init(entries: [ArchiveEntry]) {
+        self.entries = entries
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+import Cellar
+
+/// The `pgcellar` command: subcommands arrive with the features they run.
+public struct PgCellar: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "pgcellar",
+        abstract: "Provision, rotate, export and restore PostgreSQL databases.",
+        discussion: """
+        Connections follow libpq's conventions: conninfo strings or postgresql:// URIs,
+        PG* environment variables, ~/.pgpass and service files. Passwords are never
+        accepted on the command line.
+        """,
+        version: PgCellarVersion.current,
+        subcommands: [PlanCommand.self, ProvisionCommand.self, CheckCommand.self]
+    )
+
+    public init() {}
+}

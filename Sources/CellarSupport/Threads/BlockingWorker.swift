@@ -1,0 +1,258 @@
+import Foundation
+
+// Blocking C calls (libpq above all) must not run on Swift's cooperative
+// thread pool: it has one thread per core, two here, and a task blocked in
+// PQgetResult holds its thread until the server answers. Everything below
+// starts threads of its own instead.
+
+// MARK: - runBlocking
+
+/// Runs blocking work on a new thread of its own and waits for it without
+/// holding a thread of Swift's cooperative pool.
+///
+/// ```swift
+/// let rows = try await runBlocking(name: "pgcellar-plan") { try connection.query(sql) }
+/// ```
+///
+/// - Parameters:
+///   - name: The thread's name, shown by debuggers and `top -H`.
+///   - onCancel: Called (on another thread) if the awaiting task is
+///     cancelled, to make `body` return early, e.g. with `PQcancel`. The
+///     thread itself cannot be stopped; `runBlocking` returns once `body` does.
+///   - body: The blocking work.
+/// - Returns: What `body` returns.
+/// - Throws: What `body` throws.
+public func runBlocking<T: Sendable>(
+    name: String = "pgcellar-blocking",
+    onCancel: @escaping @Sendable () -> Void = {},
+    _ body: @escaping @Sendable () throws -> T
+) async throws -> T {
+    try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let thread = Thread {
+                continuation.resume(with: Result { try body() })
+            }
+            thread.name = name
+            thread.start()
+        }
+    } onCancel: {
+        onCancel()
+    }
+}
+
+// MARK: - WorkerPool
+
+/// What a worker thread of ``WorkerPool`` knows about itself and its pool.
+public final class WorkerContext: Sendable {
+    /// The worker's number, from 0 to the pool's size minus 1.
+    public let index: Int
+    private let cancelled: Locked<Bool>
+
+    init(index: Int, cancelled: Locked<Bool>) {
+        self.index = index
+        self.cancelled = cancelled
+    }
+
+    /// Whether another worker has failed (or ``cancelAll()`` was called):
+    /// long-running workers should check between units of work and return.
+    public var isCancelled: Bool { cancelled.withLock { $0 } }
+
+    /// Asks every worker to stop at its next check of ``isCancelled``.
+    public func cancelAll() { cancelled.withLock { $0 = true } }
+}
+
+/// Runs blocking work on a fixed number of threads of its own, for export and
+/// restore workers that each hold a database connection.
+///
+/// Every call waits until all its threads have finished, then returns their
+/// results, or throws the first error any of them threw (by time: usually
+/// the cause, the others' errors its consequences). When one worker fails,
+/// the others see ``WorkerContext/isCancelled`` and can stop early.
+public enum WorkerPool {
+    /// Runs `body` once on each of `threads` new threads and waits for all of them.
+    ///
+    /// - Parameters:
+    ///   - threads: How many threads (0 returns at once).
+    ///   - name: Thread name prefix; the worker's index is appended.
+    ///   - body: The work, given the worker's ``WorkerContext``.
+    /// - Returns: Each worker's result, in index order.
+    /// - Throws: The first error a worker threw, after all have finished.
+    /// - Important: Blocks the calling thread. From async code use
+    ///   ``run(threads:name:_:)-(_,_,_)`` with `await`.
+    public static func run<T: Sendable>(
+        threads: Int, name: String = "pgcellar-worker",
+        _ body: @escaping @Sendable (WorkerContext) throws -> T
+    ) throws -> [T] {
+        let pool = PoolState<T>(count: threads)
+        let finished = DispatchSemaphore(value: 0)
+        start(pool, name: name, body: body) { finished.signal() }
+        if threads > 0 { finished.wait() }
+        return try pool.results()
+    }
+
+    /// Runs `body` once on each of `threads` new threads and suspends,
+    /// without holding a thread of the cooperative pool, until all finish.
+    ///
+    /// - Returns: Each worker's result, in index order.
+    /// - Throws: The first error a worker threw, after all have finished.
+    public static func run<T: Sendable>(
+        threads: Int, name: String = "pgcellar-worker",
+        _ body: @escaping @Sendable (WorkerContext) throws -> T
+    ) async throws -> [T] {
+        if threads == 0 { return [] }
+        let pool = PoolState<T>(count: threads)
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[T], any Error>) in
+            start(pool, name: name, body: body) {
+                continuation.resume(with: Result { try pool.results() })
+            }
+        }
+    }
+
+    /// Transforms every element of `items` on up to `maxThreads` threads, each
+    /// taking the next unprocessed element until none is left.
+    ///
+    /// - Returns: The results in the order of `items`.
+    /// - Throws: The first error `transform` threw, after every thread has
+    ///   finished; elements not yet started when it was thrown are skipped.
+    /// - Important: Blocks the calling thread.
+    public static func parallelMap<Element: Sendable, T: Sendable>(
+        _ items: [Element], maxThreads: Int, name: String = "pgcellar-worker",
+        _ transform: @escaping @Sendable (Element) throws -> T
+    ) throws -> [T] {
+        precondition(maxThreads >= 1, "parallelMap needs at least one thread")
+        let queue = WorkQueue(Array(items.indices))
+        let results = Locked([T?](repeating: nil, count: items.count))
+        _ = try run(threads: min(maxThreads, items.count), name: name) { context in
+            while !context.isCancelled, let index = queue.next() {
+                let result = try transform(items[index])
+                results.withLock { $0[index] = result }
+            }
+        }
+        return results.withLock { $0.map { $0! } }
+    }
+
+    /// Transforms every element of `items` on up to `maxThreads` threads,
+    /// suspending until all are done. See ``parallelMap(_:maxThreads:name:_:)-(_,_,_,_)``.
+    public static func parallelMap<Element: Sendable, T: Sendable>(
+        _ items: [Element], maxThreads: Int, name: String = "pgcellar-worker",
+        _ transform: @escaping @Sendable (Element) throws -> T
+    ) async throws -> [T] {
+        try await runBlocking(name: name + "-pool") {
+            try parallelMap(items, maxThreads: maxThreads, name: name, transform)
+        }
+    }
+
+    // MARK: - Private
+
+    /// Starts one thread per worker of `pool`; `whenAllFinished` runs on the
+    /// last one to finish.
+    private static func start<T: Sendable>(
+        _ pool: PoolState<T>, name: String, body: @escaping @Sendable (WorkerContext) throws -> T,
+        whenAllFinished: @escaping @Sendable () -> Void
+    ) {
+        for index in 0..<pool.count {
+            let context = WorkerContext(index: index, cancelled: pool.cancelled)
+            let thread = Thread {
+                let result = Result { try body(context) }
+                if pool.record(result, at: index) { whenAllFinished() }
+            }
+            thread.name = "\(name)-\(index)"
+            thread.start()
+        }
+    }
+}
+
+// MARK: - WorkQueue
+
+/// A thread-safe queue of work items that workers take from until it is empty.
+///
+/// ```swift
+/// let queue = WorkQueue(tables)
+/// try WorkerPool.run(threads: jobs) { context in
+///     let connection = try Connection(...)          // one per worker
+///     while !context.isCancelled, let table = queue.next() { ... }
+/// }
+/// ```
+public final class WorkQueue<Element: Sendable>: Sendable {
+    private let items: Locked<ArraySlice<Element>>
+
+    /// A queue handing out `items` in order.
+    public init(_ items: [Element]) {
+        self.items = Locked(items[...])
+    }
+
+    /// The next item, or nil when none are left.
+    public func next() -> Element? {
+        items.withLock { $0.popFirst() }
+    }
+
+    /// How many items are left.
+    public var count: Int {
+        items.withLock { $0.count }
+    }
+}
+
+// MARK: - Shared state
+
+/// A value behind a lock.
+///
+/// `@unchecked Sendable`: every access to `value` goes through `lock`.
+/// (`Synchronization.Mutex` would do, but needs macOS 15.)
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) {
+        self.value = value
+    }
+
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
+
+/// The workers' results, the first error, and the cancellation flag.
+final class PoolState<T: Sendable>: Sendable {
+    private struct Outcomes {
+        var results: [T?]
+        var firstError: (any Error)?
+        var unfinished: Int
+    }
+
+    /// The number of workers.
+    let count: Int
+    /// Set when a worker fails; shared with every ``WorkerContext``.
+    let cancelled = Locked(false)
+    private let outcomes: Locked<Outcomes>
+
+    init(count: Int) {
+        precondition(count >= 0, "a pool has zero or more threads")
+        self.count = count
+        outcomes = Locked(Outcomes(results: Array(repeating: nil, count: count), firstError: nil, unfinished: count))
+    }
+
+    /// Stores a worker's outcome; returns true for the last worker to finish.
+    func record(_ result: Result<T, any Error>, at index: Int) -> Bool {
+        if case .failure = result { cancelled.withLock { $0 = true } }
+        return outcomes.withLock { outcomes in
+            switch result {
+            case .success(let value):
+                outcomes.results[index] = value
+            case .failure(let error):
+                if outcomes.firstError == nil { outcomes.firstError = error }
+            }
+            outcomes.unfinished -= 1
+            return outcomes.unfinished == 0
+        }
+    }
+
+    /// The results in index order, or the first error.
+    func results() throws -> [T] {
+        try outcomes.withLock { outcomes in
+            if let error = outcomes.firstError { throw error }
+            return outcomes.results.map { $0! }
+        }
+    }
+}

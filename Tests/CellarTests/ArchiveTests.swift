@@ -1,0 +1,210 @@
+import Cellar
+import CellarSupport
+import Foundation
+import Testing
+
+@Suite("Archive format")
+struct ArchiveTests {
+    static let header = ArchiveHeader(
+        producer: "pgcellar test", snapshotTakenAt: "2026-01-01T00:00:00Z", snapshotID: "00000003-0000001B-1",
+        server: .init(version: "15.18", versionNumber: 150018),
+        database: .init(name: "shop", owner: "shop_admin", encoding: "UTF8", collate: "C", ctype: "C", localeProvider: "c",
+                        settings: ["ALTER DATABASE shop SET work_mem = '8MB';"]),
+        roles: [.init(name: "shop_admin", referencedAs: ["owner"])])
+
+    static let copyStatement = "COPY public.items (id, label) FROM stdin;"
+    static let rows1 = "1\tbière\n2\t\\N\n3\ttab\\there\n"
+    static let rows2 = "4\t\\\\.\n"
+
+    /// A small archive: settings, a table, two chunks of data, an index.
+    static func makeArchive() throws -> (bytes: [UInt8], sql: String) {
+        let sink = MemoryByteSink()
+        let writer = try ArchiveWriter(sink: sink, header: header, level: 3)
+        var sql = ""
+        func add(_ entry: ArchiveEntry, _ text: String) throws {
+            try writer.append(entry, sql: text)
+            sql += text
+        }
+        try add(ArchiveEntry(id: 1, kind: "SETTINGS", section: .preData, name: "settings"),
+                "SET statement_timeout = 0;\nSET client_encoding = 'UTF8';\n\n")
+        try add(ArchiveEntry(id: 2, kind: "TABLE", section: .preData, schema: "public", name: "items", owner: "shop_admin"),
+                "CREATE TABLE public.items (\n    id integer NOT NULL,\n    label text\n);\n\n")
+        let encoder = try ArchiveEntryEncoder(level: 3)
+        for (index, rows) in [rows1, rows2].enumerated() {
+            let entry = ArchiveEntry(
+                id: 3 + index, kind: "TABLE DATA", section: .data, schema: "public", name: "items", owner: "shop_admin",
+                dependencies: [2],
+                data: .init(tableSchema: "public", tableName: "items", copyStatement: copyStatement, chunk: index,
+                            rows: rows.split(separator: "\n").count))
+            let text = copyStatement + "\n" + rows + "\\.\n\n"
+            try writer.append(try encoder.encode(entry, sql: text))
+            sql += text
+        }
+        try add(ArchiveEntry(id: 5, kind: "CONSTRAINT", section: .postData, schema: "public", name: "items items_pkey",
+                             owner: "shop_admin", dependencies: [2]),
+                "ALTER TABLE ONLY public.items\n    ADD CONSTRAINT items_pkey PRIMARY KEY (id);\n\n")
+        try writer.finish()
+        return (sink.bytes, sql)
+    }
+
+    static func temporaryFile(_ bytes: [UInt8]) throws -> String {
+        let path = NSTemporaryDirectory() + "pgcellar-archive-test-\(UInt32.random(in: 0...UInt32.max)).sql.zst"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test("a stock zstd decoder sees exactly the SQL script")
+    func decompressesToTheScript() throws {
+        let (bytes, sql) = try Self.makeArchive()
+        var output: [UInt8] = []
+        let decompressor = try ZstdDecompressor()
+        try decompressor.decompress(bytes) { output.append(contentsOf: $0) }
+        try decompressor.finish()
+        #expect(String(decoding: output, as: UTF8.self) == sql)
+    }
+
+    @Test("the seekable reader finds the header, every entry, and the rows of each chunk")
+    func seekableReader() throws {
+        let (bytes, _) = try Self.makeArchive()
+        let path = try Self.temporaryFile(bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let archive = try ArchiveReader(path: path)
+        #expect(archive.header == Self.header)
+        #expect(archive.entries.map(\.id) == [1, 2, 3, 4, 5])
+        #expect(archive.entries.map(\.kind) == ["SETTINGS", "TABLE", "TABLE DATA", "TABLE DATA", "CONSTRAINT"])
+        let data = archive.entries.filter { $0.data != nil }
+        #expect(data.map { $0.data?.chunkCount } == [2, 2])
+        #expect(data.map { $0.data?.rows } == [3, 1])
+        // Read in reverse, as a parallel restore might.
+        var rows: [String] = []
+        for entry in data.reversed() {
+            var collected: [UInt8] = []
+            try archive.readCopyRows(entry) { collected.append(contentsOf: $0) }
+            rows.append(String(decoding: collected, as: UTF8.self))
+        }
+        #expect(rows == [Self.rows2, Self.rows1])
+        #expect(try archive.sql(archive.entries[1]).hasPrefix("CREATE TABLE public.items"))
+    }
+
+    @Test("the sequential reader streams entries and proves the whole file")
+    func sequentialReader() throws {
+        let (bytes, sql) = try Self.makeArchive()
+        let reader = try ArchiveStreamReader(source: MemoryByteSource(bytes))
+        var script: [UInt8] = []
+        var kinds: [String] = []
+        while let entry = try reader.next() {
+            kinds.append(entry.kind)
+            if entry.kind == "TABLE" { continue }  // skipped entries are still checked
+            try reader.readPayload { script.append(contentsOf: $0) }
+        }
+        #expect(kinds == ["SETTINGS", "TABLE", "TABLE DATA", "TABLE DATA", "CONSTRAINT"])
+        #expect(reader.tableOfContents?.entries.count == 5)
+        #expect(String(decoding: script, as: UTF8.self) == sql.replacingOccurrences(
+            of: "CREATE TABLE public.items (\n    id integer NOT NULL,\n    label text\n);\n\n", with: ""))
+    }
+
+    @Test("verify accepts an intact archive and reports its contents")
+    func verifyIntact() throws {
+        let (bytes, _) = try Self.makeArchive()
+        let report = try ArchiveVerifier.verify(MemoryByteSource(bytes))
+        #expect(report.entries == 5)
+        #expect(report.tables == 1)
+        #expect(report.dataChunks == 2)
+        #expect(report.rows == 4)
+        #expect(report.archiveBytes == UInt64(bytes.count))
+    }
+
+    @Test("verify rejects every single corrupted byte, whichever frame it is in")
+    func verifyRejectsEveryCorruptByte() throws {
+        let (bytes, _) = try Self.makeArchive()
+        let path = try Self.temporaryFile(bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var accepted: [Int] = []
+        for offset in 0..<bytes.count {
+            var damaged = bytes
+            damaged[offset] ^= 0x20
+            if (try? ArchiveVerifier.verify(MemoryByteSource(damaged))) != nil { accepted.append(offset) }
+        }
+        #expect(accepted.isEmpty, "corruption at these offsets went unnoticed: \(accepted)")
+        // Also through the file path, at a few places: header, an entry, the TOC, the footer.
+        let entryOffset = Int(try ArchiveReader(path: path).entries[2].offset!) + 10
+        for offset in [3, 40, entryOffset, bytes.count - 100, bytes.count - 50, bytes.count - 1] {
+            var damaged = bytes
+            damaged[offset] &+= 1
+            let damagedPath = try Self.temporaryFile(damaged)
+            defer { try? FileManager.default.removeItem(atPath: damagedPath) }
+            #expect(throws: ArchiveError.self, "offset \(offset)") { try ArchiveVerifier.verify(path: damagedPath) }
+        }
+    }
+
+    @Test("verify names the damaged entry")
+    func verifyNamesTheEntry() throws {
+        let (bytes, _) = try Self.makeArchive()
+        let path = try Self.temporaryFile(bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let entry = try ArchiveReader(path: path).entries[3]
+        var damaged = bytes
+        damaged[Int(entry.offset!) + Int(entry.compressedSize) / 2] ^= 0xFF
+        let error = try #require(throws: ArchiveError.self) { try ArchiveVerifier.verify(MemoryByteSource(damaged)) }
+        #expect(error.entryID == 4)
+        #expect(error.description.contains("TABLE DATA public items"))
+    }
+
+    @Test("verify rejects every truncation")
+    func verifyRejectsTruncation() throws {
+        let (bytes, _) = try Self.makeArchive()
+        for length in 0..<bytes.count {
+            #expect(throws: ArchiveError.self, "truncated to \(length) bytes") {
+                try ArchiveVerifier.verify(MemoryByteSource(Array(bytes[0..<length])))
+            }
+        }
+        let error = try #require(throws: ArchiveError.self) {
+            try ArchiveVerifier.verify(MemoryByteSource(Array(bytes.dropLast(1))))
+        }
+        #expect(error.kind == .truncated)
+        // Bytes after the footer are refused too.
+        #expect(throws: ArchiveError.self) { try ArchiveVerifier.verify(MemoryByteSource(bytes + [0])) }
+    }
+
+    @Test("the seekable reader refuses truncated files and other zstd files")
+    func seekableRefusals() throws {
+        let (bytes, _) = try Self.makeArchive()
+        let truncated = try Self.temporaryFile(Array(bytes.dropLast(7)))
+        defer { try? FileManager.default.removeItem(atPath: truncated) }
+        #expect(throws: ArchiveError.self) { try ArchiveReader(path: truncated) }
+
+        let plain = try ZstdCompressor().compressFrame(Array("SELECT 1;\n".utf8))
+        let plainPath = try Self.temporaryFile(plain + [UInt8](repeating: 0, count: 100))
+        defer { try? FileManager.default.removeItem(atPath: plainPath) }
+        #expect(throws: ArchiveError.self) { try ArchiveReader(path: plainPath) }
+        let error = try #require(throws: ArchiveError.self) { try ArchiveVerifier.verify(MemoryByteSource(plain)) }
+        #expect(error.kind == .notAnArchive)
+    }
+
+    @Test("a damaged entry read by offset fails with its checksum, others still read")
+    func seekableDetectsDamage() throws {
+        let (bytes, _) = try Self.makeArchive()
+        let clean = try Self.temporaryFile(bytes)
+        defer { try? FileManager.default.removeItem(atPath: clean) }
+        let entry = try ArchiveReader(path: clean).entries[2]
+        var damaged = bytes
+        damaged[Int(entry.offset!) + Int(entry.compressedSize) - 2] ^= 0x01
+        let path = try Self.temporaryFile(damaged)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let archive = try ArchiveReader(path: path)
+        #expect(throws: ArchiveError.self) { try archive.read(archive.entries[2]) { _ in } }
+        #expect(try archive.sql(archive.entries[4]).contains("items_pkey"))
+    }
+
+    @Test("list prints one line per entry like pg_restore -l")
+    func listing() throws {
+        let (bytes, _) = try Self.makeArchive()
+        let path = try Self.temporaryFile(bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let archive = try ArchiveReader(path: path)
+        let text = ArchiveListing.text(header: archive.header, entries: archive.entries)
+        #expect(text.contains(";     dbname: shop"))
+        #expect(text.contains("2; pre-data TABLE public items shop_admin\n"))
+        #expect(text.contains("4; data TABLE DATA public items shop_admin (chunk 2 of 2, 1 rows)\n"))
+    }
+}
