@@ -114,8 +114,8 @@ func runProcess(_ executable: String, _ arguments: [String]) throws -> ProcessOu
     try withTemporaryDirectory { directory in
         let outputPath = directory + "/stdout"
         let errorPath = directory + "/stderr"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         let error = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
         defer {

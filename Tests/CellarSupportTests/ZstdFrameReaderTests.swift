@@ -27,13 +27,13 @@ private struct SampleStream {
         appendSkippable(variant: 3, payload: [])
 
         // A one-shot frame of noise: raw blocks.
-        appendData(try compressor, randomBytes(300_000, seed: 22))
+        try appendData(compressor, randomBytes(300_000, seed: 22))
         appendSkippable(variant: 15, payload: randomBytes(70_000, seed: 23))
         // Text, then an empty frame.
-        appendData(try compressor, Array("1\tPils\n2\tBock\n\\.\n".utf8))
-        appendData(try compressor, [])
+        try appendData(compressor, Array("1\tPils\n2\tBock\n\\.\n".utf8))
+        try appendData(compressor, [])
         // Runs of one byte: RLE blocks.
-        appendData(try compressor, [UInt8](repeating: 0x41, count: 400_000))
+        try appendData(compressor, [UInt8](repeating: 0x41, count: 400_000))
         appendSkippable(variant: 1, payload: Array(repeating: 7, count: 40))
     }
 
@@ -134,6 +134,34 @@ struct ZstdFrameReaderTests {
             #expect(reader.offset == UInt64(sample.bytes.count))
             #expect(try reader.next() == nil)
         }
+    }
+
+    @Test("the reader works on a pipe, which cannot seek and returns short reads")
+    func readerOnPipe() throws {
+        let sample = try SampleStream()
+        var descriptors: [Int32] = [0, 0]
+        #expect(pipe(&descriptors) == 0)
+        let writeEnd = descriptors[1]
+        let bytes = sample.bytes
+        // The writer trickles the stream in uneven pieces on a thread of its own.
+        let writer = Thread {
+            let output = FileDescriptorOutput(fileDescriptor: writeEnd, name: "pipe", closeWhenDone: true)
+            for piece in unevenPieces(bytes, seed: 27, maximum: 3_000) {
+                try? output.write(piece)
+            }
+            try? output.close()
+        }
+        writer.start()
+        let input = FileDescriptorInput(fileDescriptor: descriptors[0], name: "pipe", closeWhenDone: true)
+        #expect(throws: FileError.self) { try input.read(at: 0, count: 1) }
+        let reader = ZstdFrameReader(source: input, bufferSize: 4096)
+        var found: [ZstdFrameInfo] = []
+        let hasher = try SHA256()
+        while let info = try reader.next(into: { hasher.update($0) }) {
+            found.append(info)
+        }
+        #expect(found == sample.frames)
+        #expect(hasher.finalize() == (try SHA256.hash(sample.bytes)))
     }
 
     @Test("the streaming reader hands over each frame in pieces")

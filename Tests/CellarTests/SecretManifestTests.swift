@@ -31,7 +31,11 @@ private func decodedData(_ document: [String: Any]) throws -> [String: String] {
     for (key, value) in data {
         let text = try #require(value as? String, "data.\(key) is not a string")
         let bytes = try #require(Data(base64Encoded: text), "data.\(key) is not base64")
-        decoded[key] = try #require(String(data: bytes, encoding: .utf8))
+        guard let decodedText = String(bytes: bytes, encoding: .utf8) else {
+            Issue.record("data.\(key) is not UTF-8")
+            continue
+        }
+        decoded[key] = decodedText
     }
     return decoded
 }

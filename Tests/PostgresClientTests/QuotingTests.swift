@@ -30,7 +30,7 @@ struct QuotingTests {
         // Without a server libpq assumes non-standard strings, so a backslash
         // turns the literal into E'...' with the backslash doubled: the same
         // value on every server.
-        #expect(try SQLQuoting.literal(#"a\b"#) == #"E'a\\b'"# || (try SQLQuoting.literal(#"a\b"#)) == #" E'a\\b'"#)
+        #expect(try SQLQuoting.literal(#"a\b"#) == #" E'a\\b'"#)
     }
 
     @Test("a NUL byte is refused, not truncated")

@@ -8,7 +8,7 @@ public struct DurationSpecError: Error, Sendable, Equatable, CustomStringConvert
     public init(spec: String) { self.spec = spec }
 
     public var description: String {
-        "\(quoted(spec)) is not a duration; write a number and a unit (s, m, h, d or w), such as 90d, 12h, 45m or 1d12h"
+        "\(displayQuoted(spec)) is not a duration; write a number and a unit (s, m, h, d or w), such as 90d, 12h, 45m or 1d12h"
     }
 
     public var errorDescription: String? { description }

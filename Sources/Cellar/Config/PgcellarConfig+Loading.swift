@@ -106,8 +106,10 @@ private enum ConfigBuilder {
         let rotation = reader.mapping("rotation", in: top, allowed: rotationKeys, required: false)
             .map { readRotation($0, &reader) }
 
-        if let databaseSection, let database, let roles {
-            checkOwner(database: database, section: databaseSection, roles: roles, &reader)
+        // The owner is checked even when other database keys are wrong.
+        if let databaseSection, let roles, case let .scalar(owner)? = databaseSection.value("owner"),
+           PostgresName.identifierProblem(owner.string) == nil {
+            checkOwner(owner.string, section: databaseSection, roles: roles, &reader)
         }
 
         // Any issue fails the whole file, so the values below are complete.
@@ -143,9 +145,9 @@ private enum ConfigBuilder {
         if let name, checkIdentifier(name, "name", in: section, &reader) {
             let maintenance = cluster?.dbname ?? "postgres"
             if name == maintenance {
-                report("name", in: section, "\(quoted(name)) is the maintenance database (cluster.dbname) that pgcellar connects to; `pgcellar destroy` would drop it", &reader)
+                report("name", in: section, "\(displayQuoted(name)) is the maintenance database (cluster.dbname) that pgcellar connects to; `pgcellar destroy` would drop it", &reader)
             } else if name == "template0" || name == "template1" {
-                report("name", in: section, "\(quoted(name)) is one of PostgreSQL's template databases; choose the application's own database name", &reader)
+                report("name", in: section, "\(displayQuoted(name)) is one of PostgreSQL's template databases; choose the application's own database name", &reader)
             }
         }
         let owner = reader.string("owner", in: section, required: true)
@@ -155,12 +157,12 @@ private enum ConfigBuilder {
         if let written = reader.string("encoding", in: section) {
             if let canonical = PostgresEncoding.canonicalName(written) {
                 if PostgresEncoding.clientOnlyEncodings.contains(canonical) {
-                    report("encoding", in: section, "\(quoted(written)) is a client-only encoding; a database cannot be created with it (use UTF8)", &reader)
+                    report("encoding", in: section, "\(displayQuoted(written)) is a client-only encoding; a database cannot be created with it (use UTF8)", &reader)
                 } else {
                     encoding = canonical
                 }
             } else {
-                report("encoding", in: section, "\(quoted(written)) is not a PostgreSQL encoding; use UTF8 or one of \(PostgresEncoding.serverEncodings.filter { $0 != "UTF8" }.joined(separator: ", "))", &reader)
+                report("encoding", in: section, "\(displayQuoted(written)) is not a PostgreSQL encoding; use UTF8 or one of \(PostgresEncoding.serverEncodings.filter { $0 != "UTF8" }.joined(separator: ", "))", &reader)
             }
         }
         let encodingIsKnown = section.value("encoding") == nil || encoding != nil
@@ -168,7 +170,7 @@ private enum ConfigBuilder {
         if let locale, checkText(locale, "locale", in: section, &reader), encodingIsKnown,
            let localeEncoding = PostgresEncoding.encoding(ofLocale: locale),
            localeEncoding != (encoding ?? "UTF8") {
-            report("locale", in: section, "\(quoted(locale)) uses the \(localeEncoding) encoding but database.encoding is \(encoding ?? "UTF8"); PostgreSQL refuses a locale whose encoding differs", &reader)
+            report("locale", in: section, "\(displayQuoted(locale)) uses the \(localeEncoding) encoding but database.encoding is \(encoding ?? "UTF8"); PostgreSQL refuses a locale whose encoding differs", &reader)
         }
         let template = reader.string("template", in: section)
         if let template { checkIdentifier(template, "template", in: section, &reader) }
@@ -181,7 +183,7 @@ private enum ConfigBuilder {
                 if let problem = PostgresName.identifierProblem(name) {
                     reader.report(path.index(index), node, problem)
                 } else if let first = extensions.firstIndex(of: name) {
-                    reader.report(path.index(index), node, "\(quoted(name)) is listed twice (also extensions[\(first)])")
+                    reader.report(path.index(index), node, "\(displayQuoted(name)) is listed twice (also extensions[\(first)])")
                 } else {
                     extensions.append(name)
                 }
@@ -199,6 +201,8 @@ private enum ConfigBuilder {
     /// What was read of one `roles` entry: its name even when other keys are
     /// wrong, so that cross-checks do not pile on follow-up errors.
     struct RoleEntry {
+        /// The name as written, and as accepted (`nil` when refused).
+        var writtenName: String?
         var name: String?
         var nameNode: Node?
         var profile: RoleProfile?
@@ -223,14 +227,15 @@ private enum ConfigBuilder {
             let start = reader.issues.count
             var entry = RoleEntry(node: element)
 
+            entry.nameNode = section.value("name")
             if let name = reader.string("name", in: section, required: true) {
-                entry.nameNode = section.value("name")
+                entry.writtenName = name
                 if let problem = PostgresName.roleNameProblem(name) {
                     report("name", in: section, problem, &reader)
                 } else if let first = entries.firstIndex(where: { $0.name == name }) {
-                    report("name", in: section, "\(quoted(name)) is listed twice (also roles[\(first)])", &reader)
+                    report("name", in: section, "\(displayQuoted(name)) is listed twice (also roles[\(first)])", &reader)
                 } else if name == cluster?.user {
-                    report("name", in: section, "\(quoted(name)) is the admin connection's user (cluster.user); pgcellar must not manage the role it connects as, or `destroy` would drop it", &reader)
+                    report("name", in: section, "\(displayQuoted(name)) is the admin connection's user (cluster.user); pgcellar must not manage the role it connects as, or `destroy` would drop it", &reader)
                 } else {
                     entry.name = name
                 }
@@ -244,7 +249,7 @@ private enum ConfigBuilder {
                 if let profile = RoleProfile(rawValue: written) {
                     entry.profile = profile
                 } else {
-                    report("profile", in: section, "\(quoted(written)) is not one of \(RoleProfile.allCases.map(\.rawValue).joined(separator: ", "))", &reader)
+                    report("profile", in: section, "\(displayQuoted(written)) is not one of \(RoleProfile.allCases.map(\.rawValue).joined(separator: ", "))", &reader)
                 }
             }
             let connectionLimit = readConnectionLimit(in: section, &reader)
@@ -260,7 +265,7 @@ private enum ConfigBuilder {
                 }
             } else if section.contains("secret") {
                 report("secret", in: section,
-                       "\(entry.name.map(quoted) ?? "this role") cannot log in (login: false), so it has no password to keep; remove secret or set login: true", &reader,
+                       "\(entry.name.map(displayQuoted) ?? "this role") cannot log in (login: false), so it has no password to keep; remove secret or set login: true", &reader,
                        node: section.entries["secret"])
             }
 
@@ -275,7 +280,7 @@ private enum ConfigBuilder {
                 }
                 if let first = filesSeen[secret.file] {
                     reader.report(secretPath.key("file"), section.value("secret").flatMap { $0["file"] },
-                                  "\(quoted(secret.file)) is also written for roles[\(first)]; each role needs a file of its own")
+                                  "\(displayQuoted(secret.file)) is also written for roles[\(first)]; each role needs a file of its own")
                 } else {
                     filesSeen[secret.file] = index
                 }
@@ -323,9 +328,9 @@ private enum ConfigBuilder {
         if let alphabet {
             let characters = Array(alphabet.unicodeScalars)
             if let bad = characters.first(where: { $0.value < 0x21 || $0.value > 0x7E }) {
-                report("alphabet", in: section, "contains \(quoted(String(bad))); use printable ASCII characters other than space, which every client and file format takes as they are", &reader)
+                report("alphabet", in: section, "contains \(displayQuoted(String(bad))); use printable ASCII characters other than space, which every client and file format takes as they are", &reader)
             } else if let duplicate = characters.enumerated().first(where: { characters[..<$0.offset].contains($0.element) }) {
-                report("alphabet", in: section, "contains \(quoted(String(duplicate.element))) twice, which would make it likelier than the others", &reader)
+                report("alphabet", in: section, "contains \(displayQuoted(String(duplicate.element))) twice, which would make it likelier than the others", &reader)
             } else if characters.count < 2 {
                 report("alphabet", in: section, "needs at least two different characters", &reader)
             }
@@ -360,25 +365,28 @@ private enum ConfigBuilder {
 
     /// `database.owner` must be a listed role with profile owner, and the only
     /// one: what a second "owner" should be granted has no single answer.
-    static func checkOwner(database: DatabaseConfig, section: YAMLMapping, roles: [RoleEntry], _ reader: inout YAMLReader) {
-        let owner = database.owner
+    static func checkOwner(_ owner: String, section: YAMLMapping, roles: [RoleEntry], _ reader: inout YAMLReader) {
         let ownerPath = section.path.key("owner")
-        if let ownerIndex = roles.firstIndex(where: { $0.name == owner }) {
-            if let profile = roles[ownerIndex].profile, profile != .owner {
-                reader.report(ownerPath, section.value("owner"),
-                              "\(quoted(owner)) has profile \(profile) in roles[\(ownerIndex)]; the database owner's role needs profile owner")
-            }
-        } else if !roles.contains(where: { $0.name == nil }) {
-            // When a role's name could not be read, that role may be the owner;
+        guard let ownerIndex = roles.firstIndex(where: { $0.writtenName == owner }) else {
+            // A role name that could not be read at all may be the owner's;
             // its own error says enough.
+            guard !roles.contains(where: { $0.writtenName == nil && $0.nameNode != nil }) else { return }
             let listed = roles.compactMap(\.name)
             let have = listed.isEmpty ? "roles is empty" : "roles lists \(listed.joined(separator: ", "))"
+            let suggestion = YAMLReader.suggestion(for: owner, among: listed).map { "did you mean \($0)? Otherwise " } ?? ""
             reader.report(ownerPath, section.value("owner"),
-                          "\(quoted(owner)) is not among the roles (\(have)); add it to roles with profile: owner")
+                          "\(displayQuoted(owner)) is not among the roles (\(have)); \(suggestion)add it to roles with profile: owner")
+            // A role with profile owner is then likely the one meant: no more errors.
+            return
+        }
+        // A refused name or profile has an error of its own.
+        if roles[ownerIndex].name != nil, let profile = roles[ownerIndex].profile, profile != .owner {
+            reader.report(ownerPath, section.value("owner"),
+                          "\(displayQuoted(owner)) has profile \(profile) in roles[\(ownerIndex)]; the database owner's role needs profile owner")
         }
         for (index, role) in roles.enumerated() where role.profile == .owner && role.name != nil && role.name != owner {
             reader.report(YAMLPath.root.key("roles").index(index).key("profile"), role.profileNode,
-                          "only the database owner (database.owner: \(quoted(owner))) can have profile owner; use readwrite for roles that change data")
+                          "only the database owner (database.owner: \(displayQuoted(owner))) can have profile owner; use readwrite for roles that change data")
         }
     }
 
@@ -421,7 +429,7 @@ private enum ConfigBuilder {
     static func readSSLMode(_ key: String, in section: YAMLMapping, _ reader: inout YAMLReader) -> String? {
         guard let mode = reader.string(key, in: section) else { return nil }
         guard ClusterConfig.sslModes.contains(mode) else {
-            report(key, in: section, "\(quoted(mode)) is not one of \(ClusterConfig.sslModes.joined(separator: ", "))", &reader)
+            report(key, in: section, "\(displayQuoted(mode)) is not one of \(ClusterConfig.sslModes.joined(separator: ", "))", &reader)
             return nil
         }
         return mode

@@ -18,7 +18,7 @@ enum PostgresName {
         if bytes > maximumBytes {
             let characters = name.count
             let length = characters == bytes ? "\(bytes) bytes" : "\(bytes) bytes in UTF-8 (\(characters) characters)"
-            return "\(quoted(name)) is \(length) long; PostgreSQL identifiers hold at most \(maximumBytes) bytes and longer ones are silently truncated"
+            return "\(displayQuoted(name)) is \(length) long; PostgreSQL identifiers hold at most \(maximumBytes) bytes and longer ones are silently truncated"
         }
         return nil
     }
@@ -29,10 +29,10 @@ enum PostgresName {
         // CREATE ROLE refuses these (`role name "public" is reserved`); the
         // comparison is case-sensitive, as it is in the server.
         if name.hasPrefix("pg_") {
-            return "\(quoted(name)) is reserved: PostgreSQL keeps role names beginning with pg_ for its own roles"
+            return "\(displayQuoted(name)) is reserved: PostgreSQL keeps role names beginning with pg_ for its own roles"
         }
         if name == "public" || name == "none" {
-            return "\(quoted(name)) is reserved by PostgreSQL and cannot name a role"
+            return "\(displayQuoted(name)) is reserved by PostgreSQL and cannot name a role"
         }
         return nil
     }

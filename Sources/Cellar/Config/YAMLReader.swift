@@ -16,7 +16,7 @@ struct YAMLPath: CustomStringConvertible, Sendable {
     static let root = YAMLPath(description: "")
 
     func key(_ key: String) -> YAMLPath {
-        let shown = key.unicodeScalars.allSatisfy(Self.isPlainKeyScalar) && !key.isEmpty ? key : quoted(key)
+        let shown = key.unicodeScalars.allSatisfy(Self.isPlainKeyScalar) && !key.isEmpty ? key : displayQuoted(key)
         return YAMLPath(description: description.isEmpty ? shown : description + "." + shown)
     }
 
@@ -32,7 +32,7 @@ struct YAMLPath: CustomStringConvertible, Sendable {
 
 /// `value` in double quotes, with quotes, backslashes and control characters
 /// escaped, so that what a message shows is unambiguous.
-func quoted(_ value: String) -> String {
+func displayQuoted(_ value: String) -> String {
     var result = "\""
     for scalar in value.unicodeScalars {
         switch scalar {
@@ -50,7 +50,7 @@ func quoted(_ value: String) -> String {
 }
 
 /// `a, b or c`.
-func listing(_ items: [String], conjunction: String = "or") -> String {
+func displayList(_ items: [String], conjunction: String = "or") -> String {
     switch items.count {
     case 0: return ""
     case 1: return items[0]
@@ -105,9 +105,9 @@ extension Node {
         case .sequence: return "a list"
         case let .scalar(scalar):
             if isNull { return "no value" }
-            if isQuoted { return "the string \(quoted(scalar.string))" }
+            if isQuoted { return "the string \(displayQuoted(scalar.string))" }
             if scalar.style == .literal || scalar.style == .folded { return "a block string" }
-            return quoted(scalar.string)
+            return displayQuoted(scalar.string)
         }
     }
 }
@@ -182,7 +182,7 @@ struct YAMLReader {
         forbidden: [String: String] = [:]
     ) -> YAMLMapping? {
         guard case let .mapping(mapping) = node else {
-            let keys = allowed.map { " with keys \(listing($0, conjunction: "and"))" } ?? ""
+            let keys = allowed.map { " with keys \(displayList($0, conjunction: "and"))" } ?? ""
             report(path, node, "expected a mapping\(keys), found \(node.foundDescription)")
             return nil
         }
@@ -209,7 +209,7 @@ struct YAMLReader {
                     message += " (did you mean \(suggestion)?)"
                 }
                 let section = path.description.isEmpty ? "the file" : path.description
-                message += "; \(section) takes \(listing(allowed, conjunction: "and"))"
+                message += "; \(section) takes \(displayList(allowed, conjunction: "and"))"
                 report(keyPath, keyNode, message)
             } else {
                 entries[key] = value
@@ -273,7 +273,7 @@ struct YAMLReader {
             return nil
         }
         guard let value = Int(text) else {
-            report(path, node, "\(quoted(text)) is too large")
+            report(path, node, "\(displayQuoted(text)) is too large")
             return nil
         }
         return value
@@ -331,21 +331,26 @@ struct YAMLReader {
                 best = (candidate, distance)
             }
         }
-        return best.map { quoted($0.key) }
+        return best.map { displayQuoted($0.key) }
     }
 
+    /// Levenshtein distance with adjacent transpositions counted as one edit
+    /// (`nmae` is one typo away from `name`).
     private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = previous
+        var table = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { table[i][0] = i }
+        for j in 0...b.count { table[0][j] = j }
         for i in 1...a.count {
-            current[0] = i
             for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    table[i][j] = min(table[i][j], table[i - 2][j - 2] + 1)
+                }
             }
-            swap(&previous, &current)
         }
-        return previous[b.count]
+        return table[a.count][b.count]
     }
 }

@@ -9,9 +9,9 @@ public enum KubernetesName {
     /// starting and ending with a letter or digit.
     public static func subdomainProblem(_ name: String) -> String? {
         if name.isEmpty { return "must not be empty" }
-        if name.utf8.count > 253 { return "\(quoted(name)) is \(name.utf8.count) characters long; Kubernetes names hold at most 253" }
+        if name.utf8.count > 253 { return "\(displayQuoted(name)) is \(name.utf8.count) characters long; Kubernetes names hold at most 253" }
         for label in name.split(separator: ".", omittingEmptySubsequences: false) where !isDNSLabel(label) {
-            return "\(quoted(name)) is not a valid Kubernetes name: use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"
+            return "\(displayQuoted(name)) is not a valid Kubernetes name: use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"
         }
         return nil
     }
@@ -21,9 +21,9 @@ public enum KubernetesName {
     /// with a letter or digit.
     public static func labelProblem(_ name: String) -> String? {
         if name.isEmpty { return "must not be empty" }
-        if name.utf8.count > 63 { return "\(quoted(name)) is \(name.utf8.count) characters long; a Kubernetes namespace holds at most 63" }
+        if name.utf8.count > 63 { return "\(displayQuoted(name)) is \(name.utf8.count) characters long; a Kubernetes namespace holds at most 63" }
         guard isDNSLabel(Substring(name)) else {
-            return "\(quoted(name)) is not a valid Kubernetes namespace: use lower-case letters, digits and '-', starting and ending with a letter or digit"
+            return "\(displayQuoted(name)) is not a valid Kubernetes namespace: use lower-case letters, digits and '-', starting and ending with a letter or digit"
         }
         return nil
     }

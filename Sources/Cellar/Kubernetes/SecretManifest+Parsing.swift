@@ -115,7 +115,7 @@ extension SecretManifest.Parsed: CustomStringConvertible, CustomDebugStringConve
     public var description: String {
         let place = namespace.map { "\($0)/\(name)" } ?? name
         let rotated = rotatedAt.map { ", rotated \(SecretManifest.timestamp($0))" } ?? ""
-        return "Secret \(place) for role \(quoted(username))\(rotated) (password redacted)"
+        return "Secret \(place) for role \(displayQuoted(username))\(rotated) (password redacted)"
     }
 
     public var debugDescription: String { "SecretManifest.Parsed(\(description))" }
@@ -142,10 +142,10 @@ private enum SecretManifestReader {
         guard let top = reader.mapping(root, at: .root, allowed: nil) else { return nil }
 
         if let kind = reader.string("kind", in: top, required: true), kind != "Secret" {
-            reader.report(top.path.key("kind"), top.value("kind"), "\(quoted(kind)) is not a Secret")
+            reader.report(top.path.key("kind"), top.value("kind"), "\(displayQuoted(kind)) is not a Secret")
         }
         if let apiVersion = reader.string("apiVersion", in: top, required: true), apiVersion != "v1" {
-            reader.report(top.path.key("apiVersion"), top.value("apiVersion"), "\(quoted(apiVersion)) is not v1, the version of Secret")
+            reader.report(top.path.key("apiVersion"), top.value("apiVersion"), "\(displayQuoted(apiVersion)) is not v1, the version of Secret")
         }
         let type = reader.string("type", in: top)
 
@@ -162,26 +162,30 @@ private enum SecretManifestReader {
             rotatedAt = SecretManifest.parseTimestamp(written)
             if rotatedAt == nil {
                 reader.report(annotations.path.key(SecretManifest.rotatedAtAnnotation), annotations.value(SecretManifest.rotatedAtAnnotation),
-                              "\(quoted(written)) is not an RFC 3339 time such as 2026-11-29T12:00:00Z")
+                              "\(displayQuoted(written)) is not an RFC 3339 time such as 2026-11-29T12:00:00Z")
             }
         }
 
         // data, then stringData over it; each value remembers where it came
         // from so that a later problem points at the right line.
         var values: [String: (value: String, path: YAMLPath, node: Node)] = [:]
+        var unreadable: Set<String> = []
         if let data = reader.mapping("data", in: top, allowed: nil, required: false) {
             for (key, node) in data.entries.sorted(by: { $0.key < $1.key }) {
                 let path = data.path.key(key)
                 guard case let .scalar(scalar) = node, !node.isNull else {
                     reader.report(path, node, "expected a base64 string, found \(node.isNull ? "no value" : "a \(node.isMapping ? "mapping" : "list")")")
+                    unreadable.insert(key)
                     continue
                 }
                 guard let bytes = Data(base64Encoded: scalar.string) else {
                     reader.report(path, node, "not valid base64")
+                    unreadable.insert(key)
                     continue
                 }
-                guard let text = String(data: bytes, encoding: .utf8) else {
+                guard let text = String(bytes: bytes, encoding: .utf8) else {
                     reader.report(path, node, "the decoded value is not UTF-8 text")
+                    unreadable.insert(key)
                     continue
                 }
                 values[key] = (text, path, node)
@@ -192,6 +196,7 @@ private enum SecretManifestReader {
                 let path = stringData.path.key(key)
                 guard case let .scalar(scalar) = node, !node.isNull else {
                     reader.report(path, node, "expected a string, found \(node.isNull ? "no value" : "a \(node.isMapping ? "mapping" : "list")")")
+                    unreadable.insert(key)
                     continue
                 }
                 values[key] = (scalar.string, path, node)
@@ -203,7 +208,7 @@ private enum SecretManifestReader {
 
         func required(_ key: String) -> String? {
             if let value = values[key] { return value.value }
-            if top.contains("data") || top.contains("stringData") {
+            if !unreadable.contains(key), top.contains("data") || top.contains("stringData") {
                 reader.report(YAMLPath.root.key("data").key(key), top.value("data") ?? top.value("stringData") ?? root,
                               "missing; the Secret has no \(key)")
             }
@@ -215,7 +220,7 @@ private enum SecretManifestReader {
         if let written = values["port"] {
             port = Int(written.value)
             if port == nil || !(1...65535).contains(port!) {
-                reader.report(written.path, written.node, "\(quoted(written.value)) is not a TCP port")
+                reader.report(written.path, written.node, "\(displayQuoted(written.value)) is not a TCP port")
                 port = nil
             }
         }

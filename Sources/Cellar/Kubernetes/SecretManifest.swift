@@ -173,11 +173,11 @@ extension SecretManifest {
 
 extension SecretManifest: CustomStringConvertible, CustomDebugStringConvertible {
     public var description: String {
-        "Secret \(namespace)/\(name) for role \(quoted(role)) on \(host):\(port)/\(dbname) (sslmode=\(sslmode), rotated \(Self.timestamp(rotatedAt)), password redacted)"
+        "Secret \(namespace)/\(name) for role \(displayQuoted(role)) on \(host):\(port)/\(dbname) (sslmode=\(sslmode), rotated \(Self.timestamp(rotatedAt)), password redacted)"
     }
 
     public var debugDescription: String {
-        "SecretManifest(role: \(quoted(role)), password: <redacted>, host: \(quoted(host)), port: \(port), dbname: \(quoted(dbname)), sslmode: \(quoted(sslmode)), name: \(quoted(name)), namespace: \(quoted(namespace)), rotatedAt: \(Self.timestamp(rotatedAt)))"
+        "SecretManifest(role: \(displayQuoted(role)), password: <redacted>, host: \(displayQuoted(host)), port: \(port), dbname: \(displayQuoted(dbname)), sslmode: \(displayQuoted(sslmode)), name: \(displayQuoted(name)), namespace: \(displayQuoted(namespace)), rotatedAt: \(Self.timestamp(rotatedAt)))"
     }
 }
 

@@ -15,6 +15,11 @@ public struct OpenSSLError: Error, CustomStringConvertible, Sendable, Hashable {
         /// `error:0308010C:digital envelope routines::unsupported`.
         public var message: String
 
+        public init(code: UInt, message: String) {
+            self.code = code
+            self.message = message
+        }
+
         public var description: String { message }
     }
 
@@ -44,10 +49,16 @@ public struct OpenSSLError: Error, CustomStringConvertible, Sendable, Hashable {
         // > ERR_get_error() returns the earliest error code from the thread's
         // > error queue and removes the entry. This function can be called
         // > repeatedly until there are no more error codes to return.
+        // > ERR_get_error_all() is the same as ERR_get_error(), but on success
+        // > it additionally stores the filename, line number and function
+        // > where the error occurred in *file, *line and *func, and also
+        // > extra text and flags in *data, *flags.
         while true {
-            let code = ERR_get_error()
+            var data: UnsafePointer<CChar>?
+            var flags: Int32 = 0
+            let code = ERR_get_error_all(nil, nil, nil, &data, &flags)
             if code == 0 { break }
-            let message = String(unsafeUninitializedCapacity: 256) { buffer in
+            var message = String(unsafeUninitializedCapacity: 256) { buffer in
                 // > ERR_error_string_n() is a variant of ERR_error_string() that
                 // > writes at most len characters (including the terminating 0)
                 // > and truncates the string if necessary.
@@ -55,6 +66,11 @@ public struct OpenSSLError: Error, CustomStringConvertible, Sendable, Hashable {
                     ERR_error_string_n(code, text.baseAddress, text.count)
                     return text.firstIndex(of: 0) ?? text.count
                 }
+            }
+            // The extra text often names what was missing, e.g.
+            // "Global default library context, Algorithm (SHA256 : 0), Properties (<null>)".
+            if flags & ERR_TXT_STRING != 0, let data, data.pointee != 0 {
+                message += " (\(String(validatingCString: data) ?? ""))"
             }
             entries.append(Entry(code: UInt(code), message: message))
         }

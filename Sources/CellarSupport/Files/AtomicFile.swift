@@ -208,7 +208,9 @@ public final class AtomicFileWriter: ByteSink {
             }
             let closing = descriptor
             descriptor = -1
-            // > close() [...] can report a deferred write error (NFS).
+            // > A careful programmer will check the return value of close(),
+            // > since it is quite possible that errors on a previous write(2)
+            // > operation are reported only on the final close().
             if systemClose(closing) != 0 {
                 throw FileError(path: temporaryPath, operation: "close", errorNumber: currentErrno)
             }

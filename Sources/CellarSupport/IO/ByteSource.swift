@@ -112,6 +112,20 @@ public final class FileDescriptorInput: ByteSource {
         }
     }
 
+    /// The file's size in bytes (`fstat(2)`); 0 for pipes and terminals.
+    ///
+    /// With ``read(at:count:)`` this finds a trailer at a fixed distance from
+    /// the end of a file.
+    ///
+    /// - Throws: ``FileError`` when `fstat(2)` fails.
+    public func size() throws -> UInt64 {
+        var info = stat()
+        guard fstat(fileDescriptor, &info) == 0 else {
+            throw FileError(path: name, operation: "get the size of", errorNumber: currentErrno)
+        }
+        return UInt64(max(info.st_size, 0))
+    }
+
     /// Closes the descriptor if this object owns it.
     ///
     /// - Throws: ``FileError`` when `close(2)` reports an error.

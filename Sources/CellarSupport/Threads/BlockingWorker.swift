@@ -15,7 +15,8 @@ import Foundation
 /// ```
 ///
 /// - Parameters:
-///   - name: The thread's name, shown by debuggers and `top -H`.
+///   - name: The thread's name, shown by debuggers and `top -H` (Linux keeps
+///     the first 15 bytes).
 ///   - onCancel: Called (on another thread) if the awaiting task is
 ///     cancelled, to make `body` return early, e.g. with `PQcancel`. The
 ///     thread itself cannot be stopped; `runBlocking` returns once `body` does.
@@ -23,21 +24,35 @@ import Foundation
 /// - Returns: What `body` returns.
 /// - Throws: What `body` throws.
 public func runBlocking<T: Sendable>(
-    name: String = "pgcellar-blocking",
+    name: String = "pgcellar-block",
     onCancel: @escaping @Sendable () -> Void = {},
     _ body: @escaping @Sendable () throws -> T
 ) async throws -> T {
     try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let thread = Thread {
+            startThread(name: name) {
                 continuation.resume(with: Result { try body() })
             }
-            thread.name = name
-            thread.start()
         }
     } onCancel: {
         onCancel()
     }
+}
+
+/// Starts a thread named `name` that runs `body`.
+private func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+    // Linux thread names hold 15 bytes, and swift-corelibs-foundation drops a
+    // longer one silently. It also applies a name only once the thread is
+    // running (before that, the thread carries its creator's name), so the
+    // thread waits until it has been named.
+    let named = DispatchSemaphore(value: 0)
+    let thread = Thread {
+        named.wait()
+        body()
+    }
+    thread.start()
+    thread.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
+    named.signal()
 }
 
 // MARK: - WorkerPool
@@ -73,14 +88,15 @@ public enum WorkerPool {
     ///
     /// - Parameters:
     ///   - threads: How many threads (0 returns at once).
-    ///   - name: Thread name prefix; the worker's index is appended.
+    ///   - name: Thread name prefix; the worker's index is appended
+    ///     (`pgcellar-w0`, `pgcellar-w1`, ...; Linux keeps the first 15 bytes).
     ///   - body: The work, given the worker's ``WorkerContext``.
     /// - Returns: Each worker's result, in index order.
     /// - Throws: The first error a worker threw, after all have finished.
     /// - Important: Blocks the calling thread. From async code use
     ///   ``run(threads:name:_:)-(_,_,_)`` with `await`.
     public static func run<T: Sendable>(
-        threads: Int, name: String = "pgcellar-worker",
+        threads: Int, name: String = "pgcellar-w",
         _ body: @escaping @Sendable (WorkerContext) throws -> T
     ) throws -> [T] {
         let pool = PoolState<T>(count: threads)
@@ -96,7 +112,7 @@ public enum WorkerPool {
     /// - Returns: Each worker's result, in index order.
     /// - Throws: The first error a worker threw, after all have finished.
     public static func run<T: Sendable>(
-        threads: Int, name: String = "pgcellar-worker",
+        threads: Int, name: String = "pgcellar-w",
         _ body: @escaping @Sendable (WorkerContext) throws -> T
     ) async throws -> [T] {
         if threads == 0 { return [] }
@@ -116,7 +132,7 @@ public enum WorkerPool {
     ///   finished; elements not yet started when it was thrown are skipped.
     /// - Important: Blocks the calling thread.
     public static func parallelMap<Element: Sendable, T: Sendable>(
-        _ items: [Element], maxThreads: Int, name: String = "pgcellar-worker",
+        _ items: [Element], maxThreads: Int, name: String = "pgcellar-w",
         _ transform: @escaping @Sendable (Element) throws -> T
     ) throws -> [T] {
         precondition(maxThreads >= 1, "parallelMap needs at least one thread")
@@ -134,10 +150,10 @@ public enum WorkerPool {
     /// Transforms every element of `items` on up to `maxThreads` threads,
     /// suspending until all are done. See ``parallelMap(_:maxThreads:name:_:)-(_,_,_,_)``.
     public static func parallelMap<Element: Sendable, T: Sendable>(
-        _ items: [Element], maxThreads: Int, name: String = "pgcellar-worker",
+        _ items: [Element], maxThreads: Int, name: String = "pgcellar-w",
         _ transform: @escaping @Sendable (Element) throws -> T
     ) async throws -> [T] {
-        try await runBlocking(name: name + "-pool") {
+        try await runBlocking(name: name + "-map") {
             try parallelMap(items, maxThreads: maxThreads, name: name, transform)
         }
     }
@@ -152,12 +168,10 @@ public enum WorkerPool {
     ) {
         for index in 0..<pool.count {
             let context = WorkerContext(index: index, cancelled: pool.cancelled)
-            let thread = Thread {
+            startThread(name: "\(name)\(index)") {
                 let result = Result { try body(context) }
                 if pool.record(result, at: index) { whenAllFinished() }
             }
-            thread.name = "\(name)-\(index)"
-            thread.start()
         }
     }
 }

@@ -82,7 +82,8 @@ public struct ZstdFrame: Sendable, Hashable {
 /// }
 /// ```
 ///
-/// - Important: Not `Sendable`; use from one thread at a time.
+/// - Important: Not `Sendable`; use from one thread at a time. After an
+///   error the reader's position is undefined: stop reading.
 public final class ZstdFrameReader {
     /// The smallest buffer the reader works with: a frame header's maximum size.
     public static let minimumBufferSize = 32
@@ -195,8 +196,10 @@ public final class ZstdFrameReader {
             guard try fill(atLeast: 3) else {
                 throw truncated(frameStart, what: "a block header of the data frame")
             }
-            // > Block_Header uses 3 bytes, written using little-endian convention.
-            // > Last_Block: bit 0; Block_Type: bits 1-2; Block_Size: bits 3-23.
+            // RFC 8878 §3.1.1.2:
+            // > The block header (Block_Header) uses 3 bytes, written using
+            // > little-endian convention. It contains three fields:
+            // > Last_Block (bit 0), Block_Type (bits 1-2), Block_Size (bits 3-23).
             let blockHeader = UInt32(peekByte(at: 0)) | UInt32(peekByte(at: 1)) << 8 | UInt32(peekByte(at: 2)) << 16
             lastBlock = blockHeader & 1 == 1
             let blockType = (blockHeader >> 1) & 3
@@ -208,8 +211,9 @@ public final class ZstdFrameReader {
                     reason: "the block at offset \(blockOffset) has the reserved block type 3; the file is damaged",
                     offset: blockOffset)
             }
-            // > Block_Size is limited by Block_Maximum_Size: the smallest of
-            // > Window_Size and 128 KiB.
+            // > Block_Size is limited by Block_Maximum_Size [...]
+            // > Block_Maximum_Size is the smallest of: Window_Size, 128 KB.
+            // (ZSTD_getFrameHeader computes it as blockSizeMax.)
             if blockSize > header.blockSizeMax {
                 throw ZstdError(
                     code: .corruptData, operation: "reading the data frame at byte offset \(frameStart)",
@@ -217,13 +221,14 @@ public final class ZstdFrameReader {
                         + "maximum of \(header.blockSizeMax); the file is damaged",
                     offset: blockOffset)
             }
-            // > RLE_Block: Block_Content consists of a single byte.
+            // > RLE_Block: This is a single byte, repeated Block_Size times.
+            // > Block_Content consists of a single byte.
             let contentSize = blockType == 1 ? 1 : UInt64(blockSize)
             try pass(3 + contentSize, frameStart: frameStart, kind: "data", sink: sink)
         }
         if header.checksumFlag != 0 {
             // > Content_Checksum: An optional 32-bit checksum, only present if
-            // > Content_Checksum_flag is set.
+            // > Content_Checksum_Flag is set.
             try pass(4, frameStart: frameStart, kind: "data", sink: sink)
         }
         return ZstdFrameInfo(

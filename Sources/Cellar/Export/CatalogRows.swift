@@ -1,0 +1,222 @@
+import Foundation
+
+// Rows the catalog queries return as JSON (json_agg), decoded in one piece.
+// Names come twice: raw (for metadata) and quoted by the server's
+// quote_ident (for SQL), so quoting follows the server's keyword list.
+
+struct PrivilegeRow: Decodable {
+    var grantor: String
+    /// nil for PUBLIC.
+    var grantee: String?
+    var privilege: String
+    var grantable: Bool
+}
+
+struct ColumnRow: Decodable {
+    var num: Int
+    var name: String
+    var qname: String
+    var type: String
+    var notnull: Bool
+    /// "" or "s" (stored generated column).
+    var generated: String
+    /// "", "a" (always) or "d" (by default).
+    var identity: String
+    var islocal: Bool
+    var inhcount: Int
+    /// Quoted, qualified collation when it differs from the type's.
+    var collation: String?
+    var defaultOid: UInt32?
+    var defaultExpr: String?
+    var acl: [PrivilegeRow]?
+    var storage: String?
+    var typstorage: String?
+    var stattarget: Int?
+    var options: [String]?
+}
+
+struct RelationRow: Decodable {
+    var oid: UInt32
+    var schema: String
+    var name: String
+    var qname: String
+    var kind: String
+    var persistence: String
+    var owner: String
+    var ispartition: Bool
+    var partbound: String?
+    var partkey: String?
+    var reloptions: [String]?
+    var acl: [PrivilegeRow]?
+    var rowsecurity: Bool
+    var forcerowsecurity: Bool
+    var ispopulated: Bool
+    var accessMethod: String?
+    var estimatedBytes: Int64
+    var viewdef: String?
+    var parents: [String]?
+    var parentOids: [UInt32]?
+    var replident: String
+    var oftype: String?
+    var columns: [ColumnRow]?
+}
+
+struct SequenceRow: Decodable {
+    var oid: UInt32
+    var schema: String
+    var name: String
+    var qname: String
+    var owner: String
+    var type: String
+    var start: String
+    var increment: String
+    var max: String
+    var min: String
+    var cache: String
+    var cycle: Bool
+    var acl: [PrivilegeRow]?
+    /// The table and column that own it (OWNED BY or identity).
+    var ownerTableOid: UInt32?
+    var ownerTable: String?
+    var ownerColumn: String?
+    var ownerColumnQ: String?
+    /// "a" (OWNED BY) or "i" (identity column).
+    var ownership: String?
+}
+
+struct ConstraintRow: Decodable {
+    var oid: UInt32
+    var name: String
+    var qname: String
+    var type: String
+    var relationOid: UInt32
+    var relation: String
+    var relationSchema: String
+    var relationName: String
+    var relationKind: String
+    var typeOid: UInt32
+    var islocal: Bool
+    var parentOid: UInt32
+    var validated: Bool
+    var definition: String
+    var indexOid: UInt32
+}
+
+struct IndexRow: Decodable {
+    var oid: UInt32
+    var schema: String
+    var name: String
+    var qname: String
+    var tableOid: UInt32
+    var table: String
+    var definition: String
+    var clustered: Bool
+    var constraintOid: UInt32?
+    var parentIndex: String?
+    var parentIndexOid: UInt32?
+    var statTargets: [String]?
+}
+
+struct FunctionRow: Decodable {
+    var oid: UInt32
+    var schema: String
+    var name: String
+    var qname: String
+    var kind: String
+    var owner: String
+    var identityArguments: String
+    var arguments: String
+    var acl: [PrivilegeRow]?
+    var definition: String?
+    var language: String
+}
+
+struct AggregateRow: Decodable {
+    var oid: UInt32
+    var aggkind: String
+    var transfn: String
+    var transtype: String
+    var transspace: Int
+    var finalfn: String?
+    var finalextra: Bool
+    var finalmodify: String
+    var combinefn: String?
+    var serialfn: String?
+    var deserialfn: String?
+    var initval: String?
+    var mtransfn: String?
+    var minvtransfn: String?
+    var mtranstype: String?
+    var mtransspace: Int
+    var mfinalfn: String?
+    var mfinalextra: Bool
+    var mfinalmodify: String
+    var minitval: String?
+    var sortop: String?
+    var parallel: String
+}
+
+struct TypeRow: Decodable {
+    var oid: UInt32
+    var schema: String
+    var name: String
+    var qname: String
+    var kind: String
+    var owner: String
+    var acl: [PrivilegeRow]?
+    var labels: [String]?
+    var baseType: String?
+    var notnull: Bool
+    var defaultExpr: String?
+    var collation: String?
+    var attributes: [ColumnRow]?
+    var rangeSubtype: String?
+    var rangeOpclass: String?
+    var rangeCollation: String?
+    var rangeCanonical: String?
+    var rangeSubdiff: String?
+    var multirange: String?
+    var relationOid: UInt32?
+}
+
+struct TriggerRow: Decodable {
+    var oid: UInt32
+    var name: String
+    var qname: String
+    var tableOid: UInt32
+    var table: String
+    var schema: String
+    var tableName: String
+    var definition: String
+    var enabled: String
+}
+
+struct PolicyRow: Decodable {
+    var oid: UInt32
+    var name: String
+    var qname: String
+    var tableOid: UInt32
+    var table: String
+    var schema: String
+    var tableName: String
+    var permissive: Bool
+    var command: String
+    var roles: [String]?
+    var qual: String?
+    var withCheck: String?
+}
+
+struct DependencyRow: Decodable {
+    var catalog: String
+    var oid: UInt32
+    var refCatalog: String
+    var refOid: UInt32
+    var type: String
+}
+
+struct DescriptionRow: Decodable {
+    var catalog: String
+    var oid: UInt32
+    var sub: Int
+    var description: String
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// A catalog object, named the way `pg_depend` names it: the catalog
+/// (`pg_class`, `pg_proc`, ...) and the object's oid, plus a tag for the
+/// several script pieces one catalog object can give rise to (its owner,
+/// comment, privileges, a column default).
+struct ObjectKey: Hashable, Comparable, CustomStringConvertible {
+    var catalog: String
+    var oid: UInt32
+    var part: String = ""
+
+    static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool {
+        (lhs.catalog, lhs.oid, lhs.part) < (rhs.catalog, rhs.oid, rhs.part)
+    }
+
+    var description: String { "\(catalog):\(oid)\(part.isEmpty ? "" : ":" + part)" }
+
+    func with(part: String) -> ObjectKey { ObjectKey(catalog: catalog, oid: oid, part: part) }
+}
+
+/// One piece of the script: an object's DDL or one of the statements
+/// attached to it, with what it needs restored first.
+struct DumpObject {
+    var key: ObjectKey
+    /// pg_dump's word for it: "TABLE", "INDEX", "FK CONSTRAINT", ...
+    var kind: String
+    var schema: String?
+    var name: String
+    var owner: String?
+    var section: DumpSection
+    /// The statements, ending in a newline.
+    var sql: String
+    var dependencies: Set<ObjectKey> = []
+    /// For tables whose rows are exported.
+    var table: TableDataSource?
+
+    var priority: Int { DumpObject.priority(of: kind) }
+
+    /// pg_dump's sort priorities (pg_dump_sort.c), which decide the order of
+    /// objects that do not depend on each other.
+    static func priority(of kind: String) -> Int {
+        switch kind {
+        case "SETTINGS": return 0
+        case "SCHEMA": return 1
+        case "EXTENSION": return 5
+        case "TYPE", "DOMAIN": return 6
+        case "FUNCTION", "PROCEDURE": return 8
+        case "AGGREGATE": return 9
+        case "SEQUENCE": return 20
+        case "TABLE", "VIEW", "MATERIALIZED VIEW": return 21
+        case "TABLE ATTACH": return 22
+        case "DEFAULT", "SEQUENCE OWNED BY", "IDENTITY": return 24
+        case "TABLE DATA": return 27
+        case "SEQUENCE SET": return 28
+        case "CONSTRAINT", "CHECK CONSTRAINT": return 32
+        case "INDEX": return 33
+        case "INDEX ATTACH": return 34
+        case "STATISTICS": return 35
+        case "TRIGGER": return 37
+        case "FK CONSTRAINT": return 38
+        case "ROW SECURITY", "POLICY": return 39
+        case "DEFAULT ACL": return 44
+        case "MATERIALIZED VIEW DATA": return 47
+        case "COMMENT": return 50
+        case "OWNER": return 51
+        case "ACL": return 52
+        default: return 30
+        }
+    }
+}
+
+enum DumpSection: Int, Comparable {
+    case preData, data, postData
+
+    static func < (lhs: DumpSection, rhs: DumpSection) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// What the data phase needs to know about one table.
+struct TableDataSource: Sendable {
+    var oid: UInt32
+    var schema: String
+    var name: String
+    /// `COPY schema.table (columns)` without direction.
+    var copyTarget: String
+    /// The catalog's estimate of the table's size, for ordering and the ETA.
+    var estimatedBytes: Int64
+}
+
+// MARK: - Ordering
+
+enum DependencyOrder {
+    /// Sorts objects so that each comes after what it depends on, choosing
+    /// among the ready ones by pg_dump's priority, then schema and name.
+    /// Dependencies on objects not in `objects` are ignored; a cycle is broken
+    /// by emitting the best-placed object of the cycle (logged by the caller
+    /// through the returned list).
+    static func sort(_ objects: [DumpObject]) -> (ordered: [DumpObject], brokenCycles: [ObjectKey]) {
+        var index: [ObjectKey: Int] = [:]
+        for (position, object) in objects.enumerated() { index[object.key] = position }
+        var waitingOn = [Int](repeating: 0, count: objects.count)
+        var dependents = [[Int]](repeating: [], count: objects.count)
+        for (position, object) in objects.enumerated() {
+            for dependency in object.dependencies where dependency != object.key {
+                guard let target = index[dependency] else { continue }
+                waitingOn[position] += 1
+                dependents[target].append(position)
+            }
+        }
+        func rank(_ position: Int) -> (Int, String, String, String) {
+            let object = objects[position]
+            return (object.priority, object.schema ?? "", object.name, object.key.description)
+        }
+        var ready = Set((0..<objects.count).filter { waitingOn[$0] == 0 })
+        var done = [Bool](repeating: false, count: objects.count)
+        var ordered: [DumpObject] = []
+        var broken: [ObjectKey] = []
+        ordered.reserveCapacity(objects.count)
+        while ordered.count < objects.count {
+            let next: Int
+            if let best = ready.min(by: { rank($0) < rank($1) }) {
+                next = best
+                ready.remove(best)
+            } else {
+                // A cycle: take the best-placed object still waiting.
+                let best = (0..<objects.count).filter { !done[$0] }.min(by: { rank($0) < rank($1) })!
+                broken.append(objects[best].key)
+                next = best
+            }
+            done[next] = true
+            ordered.append(objects[next])
+            for dependent in dependents[next] where !done[dependent] {
+                waitingOn[dependent] -= 1
+                if waitingOn[dependent] == 0 { ready.insert(dependent) }
+            }
+        }
+        return (ordered, broken)
+    }
+}
