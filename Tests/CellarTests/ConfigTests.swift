@@ -525,15 +525,26 @@ struct ConfigErrorTests {
         #expect(tabs?.description.hasPrefix("config/test.yaml: line 2, column 1: YAML syntax error") == true, "\(String(describing: tabs))")
     }
 
-    @Test("duplicate keys and duplicate roles")
-    func duplicates() {
+    @Test("duplicate keys")
+    func duplicateKeys() {
+        let error = configError(configYAML(cluster: """
+        cluster:
+          host: db.example
+          user: postgres
+          host: other.example
+        """))
+        // Yams 5 composes the mapping and pgcellar finds the duplicate; Yams 6
+        // refuses it while composing. Either way the key and a line are named.
+        let description = error?.description ?? ""
+        #expect(description.contains("duplicate key"), "\(description)")
+        #expect(description.contains("host"))
+        #expect(error?.issues.first?.line != nil)
+        #expect(!description.contains("other.example"))
+    }
+
+    @Test("duplicate roles, Secrets and Secret files")
+    func duplicateRoles() {
         let error = configError(configYAML(
-            cluster: """
-            cluster:
-              host: db.example
-              user: postgres
-              host: other.example
-            """,
             roles: """
             roles:
               - name: app_admin
@@ -544,8 +555,7 @@ struct ConfigErrorTests {
                 secret: {name: app-admin, namespace: app, file: a.yaml}
             """
         ))
-        #expect(line(error, "cluster.host")?.contains("duplicate key (first at line 2)") == true, "\(String(describing: error))")
-        #expect(line(error, "roles[1].name")?.contains("\"app_admin\" is listed twice (also roles[0])") == true)
+        #expect(line(error, "roles[1].name")?.contains("\"app_admin\" is listed twice (also roles[0])") == true, "\(String(describing: error))")
         #expect(line(error, "roles[1].secret.name")?.contains("Secret app/app-admin is also used by roles[0]") == true)
         #expect(line(error, "roles[1].secret.file")?.contains("\"a.yaml\" is also written for roles[0]") == true)
     }

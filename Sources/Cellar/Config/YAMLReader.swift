@@ -100,15 +100,14 @@ extension Node {
     /// What the node is, for "expected …, found …" messages. Never call this
     /// for a value that may be secret.
     var foundDescription: String {
-        switch self {
-        case .mapping: return "a mapping"
-        case .sequence: return "a list"
-        case let .scalar(scalar):
-            if isNull { return "no value" }
-            if isQuoted { return "the string \(displayQuoted(scalar.string))" }
-            if scalar.style == .literal || scalar.style == .folded { return "a block string" }
-            return displayQuoted(scalar.string)
-        }
+        // Not a switch: Yams 6 adds a case (aliases) that Yams 5 does not have.
+        if case .mapping = self { return "a mapping" }
+        if case .sequence = self { return "a list" }
+        guard case let .scalar(scalar) = self else { return "an alias" }
+        if isNull { return "no value" }
+        if isQuoted { return "the string \(displayQuoted(scalar.string))" }
+        if scalar.style == .literal || scalar.style == .folded { return "a block string" }
+        return displayQuoted(scalar.string)
     }
 }
 
@@ -161,9 +160,21 @@ struct YAMLReader {
             let at = offset.map { " at byte \($0)" } ?? ""
             return YAMLIssue(keyPath: "", message: "cannot read the YAML text\(at): \(problem)")
         default:
-            // Yams 6 also reports duplicated keys here; the walker reports
-            // those itself, with their key path, for both major versions.
-            return YAMLIssue(keyPath: "", message: "not valid YAML: \(error)")
+            // Yams 6 refuses duplicate keys while composing, with a case that
+            // Yams 5 lacks (so it is read by reflection) and a context that
+            // holds the whole document, which must not end up in a message.
+            // With Yams 5 the walker reports duplicates, with their key path.
+            guard let payload = Mirror(reflecting: error).children.first else {
+                return YAMLIssue(keyPath: "", message: "not valid YAML: \(error)")
+            }
+            let fields = Mirror(reflecting: payload.value)
+            if payload.label == "duplicatedKeysInMapping",
+               let duplicates = fields.descendant("duplicates") as? [String],
+               let context = fields.descendant("context") as? YamlError.Context {
+                return YAMLIssue(keyPath: "", line: context.mark.line, column: context.mark.column,
+                                 message: "duplicate key \(duplicates.map(displayQuoted).joined(separator: ", ")) in one mapping")
+            }
+            return YAMLIssue(keyPath: "", message: "not valid YAML (\(payload.label ?? "unknown error"))")
         }
     }
 

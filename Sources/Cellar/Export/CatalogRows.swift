@@ -220,3 +220,47 @@ struct DescriptionRow: Decodable {
     var sub: Int
     var description: String
 }
+
+struct StatisticsRow: Decodable {
+    var oid: UInt32
+    var schema: String
+    var name: String
+    var qname: String
+    var owner: String
+    var definition: String
+    var tableOid: UInt32
+    var stattarget: Int?
+}
+
+struct SchemaRow: Decodable {
+    var oid: UInt32
+    var name: String
+    var qname: String
+    var owner: String
+    var acl: [PrivilegeRow]?
+}
+
+struct ExtensionRow: Decodable {
+    var oid: UInt32
+    var name: String
+    var qname: String
+    var schema: String
+    var qschema: String
+    var version: String
+}
+
+struct DefaultPrivilegeRow: Decodable {
+    var oid: UInt32
+    var role: String
+    var schema: String?
+    var qschema: String?
+    var objtype: String
+    var acl: [PrivilegeRow]?
+}
+
+struct CatalogLinkRow: Decodable {
+    /// "type-element", "type-relation" or "rule".
+    var link: String
+    var oid: UInt32
+    var target: UInt32
+}

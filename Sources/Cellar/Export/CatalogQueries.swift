@@ -1,0 +1,359 @@
+import Foundation
+
+/// The catalog queries, each returning one `rows` column of JSON.
+///
+/// They run inside the export's snapshot with `search_path` empty, so every
+/// `regproc`/`regclass`/`format_type` output comes schema-qualified (except
+/// for `pg_catalog`, which is always searched).
+enum CatalogQueries {
+    /// Schemas that hold no user objects.
+    static func userSchema(_ alias: String) -> String {
+        "\(alias).nspname NOT IN ('pg_catalog', 'information_schema') AND \(alias).nspname !~ '^pg_toast' AND \(alias).nspname !~ '^pg_temp_'"
+    }
+
+    /// Objects created by `CREATE EXTENSION` are the extension's, not the export's.
+    static func notExtensionMember(_ catalog: String, _ oid: String) -> String {
+        "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend xd WHERE xd.classid = '\(catalog)'::pg_catalog.regclass AND xd.objid = \(oid) AND xd.deptype = 'e')"
+    }
+
+    /// An ACL as JSON privileges in order; NULL for the default, [] for none.
+    static func acl(_ column: String) -> String {
+        """
+        CASE WHEN \(column) IS NULL THEN NULL ELSE coalesce((
+          SELECT json_agg(json_build_object(
+            'grantor', pg_catalog.pg_get_userbyid(a.grantor),
+            'grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
+            'privilege', a.privilege_type, 'grantable', a.is_grantable) ORDER BY a.ord)
+          FROM pg_catalog.aclexplode(\(column)) WITH ORDINALITY AS a(grantor, grantee, privilege_type, is_grantable, ord)), '[]'::json) END
+        """
+    }
+
+    static func wrap(_ select: String) -> String {
+        "SELECT coalesce(json_agg(x), '[]'::json) AS rows FROM (\(select)) x"
+    }
+
+    static func qualified(_ schema: String, _ name: String) -> String {
+        "pg_catalog.quote_ident(\(schema)) || '.' || pg_catalog.quote_ident(\(name))"
+    }
+
+    static func columns(of relation: String) -> String {
+        """
+        (SELECT json_agg(json_build_object(
+            'num', a.attnum, 'name', a.attname, 'qname', pg_catalog.quote_ident(a.attname),
+            'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
+            'notnull', a.attnotnull, 'generated', a.attgenerated, 'identity', a.attidentity,
+            'islocal', a.attislocal, 'inhcount', a.attinhcount,
+            'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN
+                (SELECT \(qualified("cn.nspname", "co.collname")) FROM pg_catalog.pg_collation co
+                 JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
+            'defaultOid', ad.oid, 'defaultExpr', pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
+            'acl', \(acl("a.attacl")),
+            'storage', a.attstorage, 'typstorage', t.typstorage, 'stattarget', a.attstattarget, 'options', a.attoptions
+          ) ORDER BY a.attnum)
+         FROM pg_catalog.pg_attribute a
+         JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+         LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+         WHERE a.attrelid = \(relation) AND a.attnum > 0 AND NOT a.attisdropped)
+        """
+    }
+
+    static let schemas = wrap("""
+        SELECT n.oid, n.nspname AS name, pg_catalog.quote_ident(n.nspname) AS qname,
+               pg_catalog.pg_get_userbyid(n.nspowner) AS owner, \(acl("n.nspacl")) AS acl
+        FROM pg_catalog.pg_namespace n
+        WHERE \(userSchema("n")) AND \(notExtensionMember("pg_namespace", "n.oid"))
+        ORDER BY n.nspname
+        """)
+
+    static let extensions = wrap("""
+        SELECT e.oid, e.extname AS name, pg_catalog.quote_ident(e.extname) AS qname, n.nspname AS schema,
+               pg_catalog.quote_ident(n.nspname) AS qschema, e.extversion AS version
+        FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+        WHERE e.oid >= 16384
+        ORDER BY e.extname
+        """)
+
+    static let relations = wrap("""
+        SELECT c.oid, n.nspname AS schema, c.relname AS name, \(qualified("n.nspname", "c.relname")) AS qname,
+               c.relkind AS kind, c.relpersistence AS persistence, pg_catalog.pg_get_userbyid(c.relowner) AS owner,
+               c.relispartition AS ispartition, pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS partbound,
+               CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partkey,
+               c.reloptions, \(acl("c.relacl")) AS acl,
+               c.relrowsecurity AS rowsecurity, c.relforcerowsecurity AS forcerowsecurity, c.relispopulated AS ispopulated,
+               am.amname AS "accessMethod",
+               CASE WHEN c.relkind IN ('r', 'm') THEN pg_catalog.pg_relation_size(c.oid) ELSE 0 END AS "estimatedBytes",
+               CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS viewdef,
+               (SELECT json_agg(\(qualified("pn.nspname", "p.relname")) ORDER BY i.inhseqno)
+                  FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
+                  JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid) AS parents,
+               (SELECT json_agg(i.inhparent ORDER BY i.inhseqno) FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) AS "parentOids",
+               c.relreplident AS replident,
+               CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END AS oftype,
+               \(columns(of: "c.oid")) AS columns
+        FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+        WHERE c.relkind IN ('r', 'p', 'v', 'm') AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
+        ORDER BY n.nspname, c.relname
+        """)
+
+    static let sequences = wrap("""
+        SELECT c.oid, n.nspname AS schema, c.relname AS name, \(qualified("n.nspname", "c.relname")) AS qname,
+               pg_catalog.pg_get_userbyid(c.relowner) AS owner, pg_catalog.format_type(s.seqtypid, NULL) AS type,
+               s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmax::text AS max, s.seqmin::text AS min,
+               s.seqcache::text AS cache, s.seqcycle AS cycle, \(acl("c.relacl")) AS acl,
+               d.refobjid AS "ownerTableOid", \(qualified("tn.nspname", "t.relname")) AS "ownerTable",
+               a.attname AS "ownerColumn", pg_catalog.quote_ident(a.attname) AS "ownerColumnQ", d.deptype AS ownership
+        FROM pg_catalog.pg_sequence s
+        JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN pg_catalog.pg_depend d ON d.classid = 'pg_class'::pg_catalog.regclass AND d.objid = c.oid
+             AND d.refclassid = 'pg_class'::pg_catalog.regclass AND d.deptype IN ('a', 'i')
+        LEFT JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
+        LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+        LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+        WHERE \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
+        ORDER BY n.nspname, c.relname
+        """)
+
+    static let constraints = wrap("""
+        SELECT co.oid, co.conname AS name, pg_catalog.quote_ident(co.conname) AS qname, co.contype AS type,
+               co.conrelid AS "relationOid", coalesce(\(qualified("n.nspname", "c.relname")), '') AS relation,
+               coalesce(n.nspname, '') AS "relationSchema", coalesce(c.relname, '') AS "relationName",
+               coalesce(c.relkind::text, '') AS "relationKind", co.contypid AS "typeOid",
+               co.conislocal AS islocal, co.conparentid AS "parentOid", co.convalidated AS validated,
+               pg_catalog.pg_get_constraintdef(co.oid) AS definition, co.conindid AS "indexOid"
+        FROM pg_catalog.pg_constraint co
+        JOIN pg_catalog.pg_namespace cn ON cn.oid = co.connamespace
+        LEFT JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
+        LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE co.contype IN ('c', 'p', 'u', 'f', 'x') AND \(userSchema("cn"))
+        ORDER BY co.conrelid, co.conname
+        """)
+
+    static let indexes = wrap("""
+        SELECT i.indexrelid AS oid, n.nspname AS schema, ic.relname AS name, \(qualified("n.nspname", "ic.relname")) AS qname,
+               i.indrelid AS "tableOid", \(qualified("tn.nspname", "t.relname")) AS "table",
+               pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, i.indisclustered AS clustered,
+               (SELECT co.oid FROM pg_catalog.pg_constraint co WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid
+                  AND co.contype IN ('p', 'u', 'x')) AS "constraintOid",
+               (SELECT \(qualified("pn.nspname", "p.relname")) FROM pg_catalog.pg_inherits h
+                  JOIN pg_catalog.pg_class p ON p.oid = h.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
+                  WHERE h.inhrelid = i.indexrelid) AS "parentIndex",
+               (SELECT h.inhparent FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid) AS "parentIndexOid"
+        FROM pg_catalog.pg_index i
+        JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
+        JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
+        JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+        WHERE t.relkind IN ('r', 'p', 'm') AND \(userSchema("tn")) AND \(notExtensionMember("pg_class", "t.oid"))
+        ORDER BY n.nspname, ic.relname
+        """)
+
+    static let functions = wrap("""
+        SELECT p.oid, n.nspname AS schema, p.proname AS name, \(qualified("n.nspname", "p.proname")) AS qname,
+               p.prokind AS kind, pg_catalog.pg_get_userbyid(p.proowner) AS owner,
+               pg_catalog.pg_get_function_identity_arguments(p.oid) AS "identityArguments",
+               pg_catalog.pg_get_function_arguments(p.oid) AS arguments, \(acl("p.proacl")) AS acl,
+               CASE WHEN p.prokind <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid) END AS definition,
+               l.lanname AS language
+        FROM pg_catalog.pg_proc p
+        JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+        JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+        WHERE \(userSchema("n")) AND \(notExtensionMember("pg_proc", "p.oid"))
+        ORDER BY n.nspname, p.proname, p.oid
+        """)
+
+    static let aggregates = wrap("""
+        SELECT a.aggfnoid::oid AS oid, a.aggkind, a.aggtransfn::text AS transfn,
+               pg_catalog.format_type(a.aggtranstype, NULL) AS transtype, a.aggtransspace AS transspace,
+               CASE WHEN a.aggfinalfn::oid <> 0 THEN a.aggfinalfn::text END AS finalfn, a.aggfinalextra AS finalextra,
+               a.aggfinalmodify AS finalmodify,
+               CASE WHEN a.aggcombinefn::oid <> 0 THEN a.aggcombinefn::text END AS combinefn,
+               CASE WHEN a.aggserialfn::oid <> 0 THEN a.aggserialfn::text END AS serialfn,
+               CASE WHEN a.aggdeserialfn::oid <> 0 THEN a.aggdeserialfn::text END AS deserialfn,
+               a.agginitval AS initval,
+               CASE WHEN a.aggmtransfn::oid <> 0 THEN a.aggmtransfn::text END AS mtransfn,
+               CASE WHEN a.aggminvtransfn::oid <> 0 THEN a.aggminvtransfn::text END AS minvtransfn,
+               CASE WHEN a.aggmtranstype <> 0 THEN pg_catalog.format_type(a.aggmtranstype, NULL) END AS mtranstype,
+               a.aggmtransspace AS mtransspace,
+               CASE WHEN a.aggmfinalfn::oid <> 0 THEN a.aggmfinalfn::text END AS mfinalfn, a.aggmfinalextra AS mfinalextra,
+               a.aggmfinalmodify AS mfinalmodify, a.aggminitval AS minitval,
+               CASE WHEN a.aggsortop <> 0 THEN 'OPERATOR(' || pg_catalog.quote_ident(opn.nspname) || '.' || o.oprname || ')' END AS sortop,
+               p.proparallel AS parallel
+        FROM pg_catalog.pg_aggregate a
+        JOIN pg_catalog.pg_proc p ON p.oid = a.aggfnoid
+        JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+        LEFT JOIN pg_catalog.pg_operator o ON o.oid = a.aggsortop
+        LEFT JOIN pg_catalog.pg_namespace opn ON opn.oid = o.oprnamespace
+        WHERE \(userSchema("n")) AND \(notExtensionMember("pg_proc", "p.oid"))
+        """)
+
+    static let types = wrap("""
+        SELECT t.oid, n.nspname AS schema, t.typname AS name, \(qualified("n.nspname", "t.typname")) AS qname,
+               t.typtype AS kind, pg_catalog.pg_get_userbyid(t.typowner) AS owner, \(acl("t.typacl")) AS acl,
+               CASE WHEN t.typtype = 'e' THEN (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)
+                  FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid) END AS labels,
+               CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END AS "baseType",
+               t.typnotnull AS notnull, pg_catalog.pg_get_expr(t.typdefaultbin, 0) AS "defaultExpr",
+               CASE WHEN t.typtype = 'd' AND t.typcollation <> 0 AND t.typcollation <>
+                    (SELECT bt.typcollation FROM pg_catalog.pg_type bt WHERE bt.oid = t.typbasetype) THEN
+                  (SELECT \(qualified("cn.nspname", "co.collname")) FROM pg_catalog.pg_collation co
+                   JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation) END AS collation,
+               CASE WHEN t.typtype = 'c' THEN \(columns(of: "t.typrelid")) END AS attributes,
+               pg_catalog.format_type(r.rngsubtype, NULL) AS "rangeSubtype",
+               CASE WHEN r.rngtypid IS NOT NULL AND NOT opc.opcdefault THEN \(qualified("opcn.nspname", "opc.opcname")) END AS "rangeOpclass",
+               CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> (SELECT st.typcollation FROM pg_catalog.pg_type st WHERE st.oid = r.rngsubtype) THEN
+                  (SELECT \(qualified("cn.nspname", "co.collname")) FROM pg_catalog.pg_collation co
+                   JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = r.rngcollation) END AS "rangeCollation",
+               CASE WHEN r.rngcanonical::oid <> 0 THEN r.rngcanonical::text END AS "rangeCanonical",
+               CASE WHEN r.rngsubdiff::oid <> 0 THEN r.rngsubdiff::text END AS "rangeSubdiff",
+               (SELECT \(qualified("mn.nspname", "m.typname")) FROM pg_catalog.pg_type m
+                  JOIN pg_catalog.pg_namespace mn ON mn.oid = m.typnamespace WHERE m.oid = r.rngmultitypid) AS multirange,
+               t.typrelid AS "relationOid"
+        FROM pg_catalog.pg_type t
+        JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+        LEFT JOIN pg_catalog.pg_range r ON r.rngtypid = t.oid
+        LEFT JOIN pg_catalog.pg_opclass opc ON opc.oid = r.rngsubopc
+        LEFT JOIN pg_catalog.pg_namespace opcn ON opcn.oid = opc.opcnamespace
+        WHERE \(userSchema("n")) AND t.typtype IN ('b', 'c', 'd', 'e', 'r', 'p')
+          AND (t.typrelid = 0 OR (SELECT rc.relkind FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid) = 'c')
+          AND NOT (t.typelem <> 0 AND t.typlen = -1 AND EXISTS (
+                SELECT 1 FROM pg_catalog.pg_type et WHERE et.oid = t.typelem AND et.typarray = t.oid))
+          AND \(notExtensionMember("pg_type", "t.oid"))
+        ORDER BY n.nspname, t.typname
+        """)
+
+    static let triggers = wrap("""
+        SELECT t.oid, t.tgname AS name, pg_catalog.quote_ident(t.tgname) AS qname, t.tgrelid AS "tableOid",
+               \(qualified("n.nspname", "c.relname")) AS "table", n.nspname AS schema, c.relname AS "tableName",
+               pg_catalog.pg_get_triggerdef(t.oid, false) AS definition, t.tgenabled AS enabled
+        FROM pg_catalog.pg_trigger t
+        JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
+        ORDER BY n.nspname, c.relname, t.tgname
+        """)
+
+    static let policies = wrap("""
+        SELECT p.oid, p.polname AS name, pg_catalog.quote_ident(p.polname) AS qname, p.polrelid AS "tableOid",
+               \(qualified("n.nspname", "c.relname")) AS "table", n.nspname AS schema, c.relname AS "tableName",
+               p.polpermissive AS permissive, p.polcmd AS command,
+               CASE WHEN p.polroles = '{0}' THEN NULL ELSE (SELECT json_agg(CASE WHEN u.r = 0 THEN 'PUBLIC'
+                    ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(u.r)) END ORDER BY u.ord)
+                  FROM unnest(p.polroles) WITH ORDINALITY AS u(r, ord)) END AS roles,
+               pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS qual,
+               pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS "withCheck"
+        FROM pg_catalog.pg_policy p
+        JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE \(userSchema("n"))
+        ORDER BY n.nspname, c.relname, p.polname
+        """)
+
+    static let statistics = wrap("""
+        SELECT s.oid, n.nspname AS schema, s.stxname AS name, \(qualified("n.nspname", "s.stxname")) AS qname,
+               pg_catalog.pg_get_userbyid(s.stxowner) AS owner, pg_catalog.pg_get_statisticsobjdef(s.oid) AS definition,
+               s.stxrelid AS "tableOid", s.stxstattarget AS stattarget
+        FROM pg_catalog.pg_statistic_ext s
+        JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
+        WHERE \(userSchema("n"))
+        ORDER BY n.nspname, s.stxname
+        """)
+
+    static let defaultPrivileges = wrap("""
+        SELECT d.oid, pg_catalog.pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema,
+               pg_catalog.quote_ident(n.nspname) AS qschema, d.defaclobjtype AS objtype, \(acl("d.defaclacl")) AS acl
+        FROM pg_catalog.pg_default_acl d
+        LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
+        ORDER BY 2, 3 NULLS FIRST, 5
+        """)
+
+    static let dependencies = wrap("""
+        SELECT d.classid::pg_catalog.regclass::text AS catalog, d.objid AS oid,
+               d.refclassid::pg_catalog.regclass::text AS "refCatalog", d.refobjid AS "refOid", d.deptype AS type
+        FROM pg_catalog.pg_depend d
+        WHERE d.deptype IN ('n', 'a', 'i', 'e') AND d.objid >= 16384 AND d.refobjid >= 16384
+        """)
+
+    /// Catalog rows that stand for another object: array types for their
+    /// element type, row types for their relation, view rules for their view.
+    static let links = wrap("""
+        SELECT 'type-element' AS link, t.oid, t.typelem AS target FROM pg_catalog.pg_type t
+          WHERE t.oid >= 16384 AND t.typelem <> 0 AND t.typlen = -1
+        UNION ALL
+        SELECT 'type-relation', t.oid, t.typrelid FROM pg_catalog.pg_type t WHERE t.oid >= 16384 AND t.typrelid <> 0
+        UNION ALL
+        SELECT 'rule', r.oid, r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid >= 16384 AND r.rulename = '_RETURN'
+        """)
+
+    static let descriptions = wrap("""
+        SELECT d.classoid::pg_catalog.regclass::text AS catalog, d.objoid AS oid, d.objsubid AS sub, d.description
+        FROM pg_catalog.pg_description d
+        WHERE d.objoid >= 16384 OR (d.classoid = 'pg_namespace'::pg_catalog.regclass AND d.objoid = 2200)
+        """)
+
+    static let database = """
+        SELECT d.oid, d.datname, pg_catalog.pg_get_userbyid(d.datdba) AS owner,
+               pg_catalog.pg_encoding_to_char(d.encoding) AS encoding, d.datcollate, d.datctype,
+               d.datconnlimit, pg_catalog.shobj_description(d.oid, 'pg_database') AS comment,
+               d.datacl::text[]::text AS acltext, \(acl("d.datacl")) AS acl
+        FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()
+        """
+
+    static let databaseSettings = wrap("""
+        SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(s.setrole) END AS role, s.setconfig AS config
+        FROM pg_catalog.pg_db_role_setting s
+        JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase
+        WHERE d.datname = pg_catalog.current_database()
+        ORDER BY 1 NULLS FIRST
+        """)
+
+    /// Object kinds the exporter does not write, with the objects' names.
+    static let unsupported: [(kind: String, query: String)] = [
+        ("large object", "SELECT 'large object ' || l.oid AS name FROM pg_catalog.pg_largeobject_metadata l ORDER BY l.oid"),
+        ("event trigger", "SELECT 'event trigger ' || pg_catalog.quote_ident(e.evtname) AS name FROM pg_catalog.pg_event_trigger e WHERE \(notExtensionMember("pg_event_trigger", "e.oid"))"),
+        ("publication", "SELECT 'publication ' || pg_catalog.quote_ident(p.pubname) AS name FROM pg_catalog.pg_publication p"),
+        ("subscription", "SELECT 'subscription ' || pg_catalog.quote_ident(s.subname) AS name FROM pg_catalog.pg_subscription s JOIN pg_catalog.pg_database d ON d.oid = s.subdbid WHERE d.datname = pg_catalog.current_database()"),
+        ("foreign-data wrapper", "SELECT 'foreign-data wrapper ' || pg_catalog.quote_ident(w.fdwname) AS name FROM pg_catalog.pg_foreign_data_wrapper w WHERE \(notExtensionMember("pg_foreign_data_wrapper", "w.oid"))"),
+        ("foreign server", "SELECT 'foreign server ' || pg_catalog.quote_ident(s.srvname) AS name FROM pg_catalog.pg_foreign_server s WHERE \(notExtensionMember("pg_foreign_server", "s.oid"))"),
+        ("foreign table / other relation", """
+            SELECT CASE c.relkind WHEN 'f' THEN 'foreign table ' ELSE 'relation of kind ' || c.relkind || ' ' END || \(qualified("n.nspname", "c.relname")) AS name
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('f') AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
+            """),
+        ("typed table", """
+            SELECT 'typed table ' || \(qualified("n.nspname", "c.relname")) AS name
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.reloftype <> 0 AND c.relkind IN ('r', 'p') AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
+            """),
+        ("rule", """
+            SELECT 'rule ' || pg_catalog.quote_ident(r.rulename) || ' on ' || \(qualified("n.nspname", "c.relname")) AS name
+            FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE r.rulename <> '_RETURN' AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
+            """),
+        ("operator", "SELECT 'operator ' || o.oid::pg_catalog.regoperator::text AS name FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_operator", "o.oid"))"),
+        ("operator class", "SELECT 'operator class ' || \(qualified("n.nspname", "o.opcname")) AS name FROM pg_catalog.pg_opclass o JOIN pg_catalog.pg_namespace n ON n.oid = o.opcnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_opclass", "o.oid"))"),
+        ("operator family", "SELECT 'operator family ' || \(qualified("n.nspname", "o.opfname")) AS name FROM pg_catalog.pg_opfamily o JOIN pg_catalog.pg_namespace n ON n.oid = o.opfnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_opfamily", "o.oid"))"),
+        ("cast", "SELECT 'cast (' || pg_catalog.format_type(c.castsource, NULL) || ' AS ' || pg_catalog.format_type(c.casttarget, NULL) || ')' AS name FROM pg_catalog.pg_cast c WHERE c.oid >= 16384 AND \(notExtensionMember("pg_cast", "c.oid"))"),
+        ("collation", "SELECT 'collation ' || \(qualified("n.nspname", "c.collname")) AS name FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_collation", "c.oid"))"),
+        ("conversion", "SELECT 'conversion ' || \(qualified("n.nspname", "c.conname")) AS name FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_conversion", "c.oid"))"),
+        ("text search configuration", "SELECT 'text search configuration ' || \(qualified("n.nspname", "c.cfgname")) AS name FROM pg_catalog.pg_ts_config c JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_config", "c.oid"))"),
+        ("text search dictionary", "SELECT 'text search dictionary ' || \(qualified("n.nspname", "c.dictname")) AS name FROM pg_catalog.pg_ts_dict c JOIN pg_catalog.pg_namespace n ON n.oid = c.dictnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_dict", "c.oid"))"),
+        ("text search parser", "SELECT 'text search parser ' || \(qualified("n.nspname", "c.prsname")) AS name FROM pg_catalog.pg_ts_parser c JOIN pg_catalog.pg_namespace n ON n.oid = c.prsnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_parser", "c.oid"))"),
+        ("text search template", "SELECT 'text search template ' || \(qualified("n.nspname", "c.tmplname")) AS name FROM pg_catalog.pg_ts_template c JOIN pg_catalog.pg_namespace n ON n.oid = c.tmplnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_template", "c.oid"))"),
+        ("transform", "SELECT 'transform for ' || pg_catalog.format_type(t.trftype, NULL) AS name FROM pg_catalog.pg_transform t WHERE \(notExtensionMember("pg_transform", "t.oid"))"),
+        ("procedural language", "SELECT 'language ' || pg_catalog.quote_ident(l.lanname) AS name FROM pg_catalog.pg_language l WHERE l.oid >= 16384 AND \(notExtensionMember("pg_language", "l.oid"))"),
+        ("access method", "SELECT 'access method ' || pg_catalog.quote_ident(a.amname) AS name FROM pg_catalog.pg_am a WHERE a.oid >= 16384 AND \(notExtensionMember("pg_am", "a.oid"))"),
+        ("base or pseudo type", """
+            SELECT CASE t.typtype WHEN 'b' THEN 'base type ' ELSE 'pseudo-type ' END || \(qualified("n.nspname", "t.typname")) AS name
+            FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+            WHERE t.typtype IN ('b', 'p') AND t.typelem = 0 AND \(userSchema("n")) AND \(notExtensionMember("pg_type", "t.oid"))
+            """),
+        ("ordered-set aggregate", """
+            SELECT 'ordered-set aggregate ' || p.oid::pg_catalog.regprocedure::text AS name
+            FROM pg_catalog.pg_aggregate a JOIN pg_catalog.pg_proc p ON p.oid = a.aggfnoid JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+            WHERE a.aggkind <> 'n' AND \(userSchema("n")) AND \(notExtensionMember("pg_proc", "p.oid"))
+            """),
+    ]
+}

@@ -1,0 +1,65 @@
+import Foundation
+import PostgresClient
+
+/// Sets a role's password the only way pgcellar does: as a SCRAM-SHA-256
+/// verifier computed on the client, so the plaintext never crosses the wire
+/// or reaches the server's statement log.
+///
+/// Shared by rotation; provisioning (`Provisioner.applyRoles`) follows the
+/// same pattern and can move onto it.
+public enum RolePassword {
+    /// The algorithm, named explicitly: left NULL, `PQencryptPasswordConn`
+    /// follows the server's `password_encryption`, which may still be md5.
+    public static let algorithm = "scram-sha-256"
+
+    /// The SCRAM-SHA-256 verifier of `password` for `role`, computed by libpq
+    /// on the client (a random salt each time).
+    public static func verifier(for password: String, role: String, on connection: Connection) throws -> String {
+        try connection.encryptPassword(password, user: role, algorithm: algorithm)
+    }
+
+    /// `ALTER ROLE role PASSWORD 'verifier' VALID UNTIL ...` in a transaction
+    /// of its own.
+    ///
+    /// Utility statements take no bound parameters, so the verifier is
+    /// inlined with `PQescapeLiteral`; the statement is kept out of any error.
+    /// Where the admin may (a superuser), `SET LOCAL log_statement = 'none'`
+    /// keeps even the verifier out of the server's statement log.
+    ///
+    /// - Parameters:
+    ///   - verifier: A SCRAM verifier from ``verifier(for:role:on:)``; the
+    ///     same verifier may be set again (a journaled rotation re-issued).
+    ///   - validUntil: `VALID UNTIL` that time, or `'infinity'` when nil, so a
+    ///     role whose `rotation.validFor` was removed stops expiring.
+    ///   - beforeCommit: Runs after the ALTER, before COMMIT (rotation's
+    ///     test checkpoints).
+    /// - Throws: `PostgresError` whose statement shows `<verifier>` in place
+    ///   of the verifier.
+    public static func set(role: String, verifier: String, validUntil: Date?, on connection: Connection,
+                           beforeCommit: () -> Void = {}) throws {
+        guard verifier.hasPrefix("SCRAM-SHA-256$") else {
+            // Never send something that might be a plaintext password.
+            throw ClientError("refusing to set a password for \(role) that is not a SCRAM-SHA-256 verifier")
+        }
+        let identifier = try connection.escapeIdentifier(role)
+        let expiry = try connection.escapeLiteral(validUntil.map(SecretManifest.timestamp) ?? "infinity")
+        let shown = "ALTER ROLE \(identifier) PASSWORD '<SCRAM-SHA-256 verifier>' VALID UNTIL \(expiry)"
+        try connection.transaction {
+            if connection.isSuperuser {
+                // Only a superuser may change these; LOCAL ends with the
+                // transaction. The second keeps a failed ALTER's text (with
+                // the verifier) out of the log's STATEMENT lines.
+                try connection.execute("SET LOCAL log_statement = 'none'; SET LOCAL log_min_error_statement = 'panic'")
+            }
+            do {
+                try connection.execute(
+                    "ALTER ROLE \(identifier) PASSWORD \(try connection.escapeLiteral(verifier)) VALID UNTIL \(expiry)",
+                    redacted: true)
+            } catch var error as PostgresError {
+                error.statement = shown
+                throw error
+            }
+            beforeCommit()
+        }
+    }
+}
