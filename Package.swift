@@ -84,7 +84,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CellarTests",
-            dependencies: ["Cellar", "CellarSupport", "CellarCommands"]
+            dependencies: [
+                "Cellar", "CellarSupport", "CellarCommands",
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         .testTarget(
             name: "IntegrationTests",

@@ -91,3 +91,47 @@ find_pg_bindir() {
   [ -n "$best" ] || die "no PostgreSQL server found (looked in /usr/lib/postgresql/*/bin and pg_config --bindir); install it with: apt-get install -y postgresql-15 (or run scripts/test.sh as root, which installs it), or set PGCELLAR_PGBIN to the directory holding initdb, pg_ctl and postgres"
   printf '%s\n' "$best"
 }
+
+# MARK: set-up shared by test.sh, demo.sh and bench.sh
+
+# What building, the demo and the integration tests need from the system.
+required_packages=(
+  libpq-dev libssl-dev libzstd-dev pkg-config # the C libraries, found through pkg-config
+  postgresql postgresql-contrib               # the server the tests run against
+  locales-all                                 # en_US.UTF-8, the production locale
+  zstd openssl python3 iproute2               # tools the tests and dev-postgres.sh call
+  git ca-certificates                         # SwiftPM fetches dependencies
+)
+
+no_main_cluster_conf=/etc/postgresql-common/createcluster.d/pgcellar-no-main-cluster.conf
+ensure_packages() {
+  if ! is_debian; then
+    info "not a Debian system: not checking for ${required_packages[*]}"
+    return 0
+  fi
+  local missing
+  read -ra missing <<<"$(missing_packages "${required_packages[@]}")"
+  [ "${#missing[@]}" -gt 0 ] || return 0
+  # Debian's postgresql packages create and start a `main` cluster on port 5432 unless
+  # told otherwise; the tests start their own, so skip it for this installation only.
+  if is_root && [[ " ${missing[*]} " == *" postgresql"* ]] && [ ! -e "$no_main_cluster_conf" ]; then
+    mkdir -p -- "$(dirname -- "$no_main_cluster_conf")"
+    trap 'rm -f -- "$no_main_cluster_conf"' EXIT
+    printf 'create_main_cluster = false\n' >"$no_main_cluster_conf"
+    apt_install "${missing[@]}"
+    rm -f -- "$no_main_cluster_conf"
+    trap - EXIT
+  else
+    apt_install "${missing[@]}"
+  fi
+}
+
+ensure_swift() {
+  if ! command -v swift >/dev/null 2>&1; then
+    [ -x /opt/swift/usr/bin/swift ] \
+      || die "swift is not on PATH and not in /opt/swift/usr/bin; install a Swift 6 toolchain from https://www.swift.org/install/ and put its usr/bin on PATH"
+    PATH=/opt/swift/usr/bin:$PATH
+    export PATH
+  fi
+}
+

@@ -63,17 +63,15 @@ public struct ArchiveHeader: Codable, Sendable, Equatable {
         public var connectionLimit: Int
         /// The database's comment, if any.
         public var comment: String?
-        /// The privileges on the database, as `aclitem` texts (`=Tc/owner`); nil for the default.
-        public var acl: [String]?
-        /// Complete statements restoring the database's own settings
-        /// (`ALTER DATABASE name SET ...;`, `ALTER ROLE r IN DATABASE name SET ...;`).
-        public var settings: [String]
-        /// Complete statements granting the database's privileges (`GRANT ... ON DATABASE`).
-        public var grants: [String]
+        /// The privileges on the database in `aclitem` order; nil for the
+        /// built-in default (CONNECT and TEMPORARY for PUBLIC).
+        public var privileges: [Privilege]?
+        /// `ALTER DATABASE ... SET` settings (and `ALTER ROLE ... IN DATABASE ... SET` ones, with `role`).
+        public var settings: [Setting]
 
         public init(name: String, owner: String, encoding: String, collate: String, ctype: String,
                     localeProvider: String, iculocale: String? = nil, connectionLimit: Int = -1,
-                    comment: String? = nil, acl: [String]? = nil, settings: [String] = [], grants: [String] = []) {
+                    comment: String? = nil, privileges: [Privilege]? = nil, settings: [Setting] = []) {
             self.name = name
             self.owner = owner
             self.encoding = encoding
@@ -83,9 +81,40 @@ public struct ArchiveHeader: Codable, Sendable, Equatable {
             self.iculocale = iculocale
             self.connectionLimit = connectionLimit
             self.comment = comment
-            self.acl = acl
+            self.privileges = privileges
             self.settings = settings
-            self.grants = grants
+        }
+    }
+
+    /// One privilege of an `aclitem`, as `aclexplode` gives it.
+    public struct Privilege: Codable, Sendable, Equatable {
+        public var grantor: String
+        /// nil for PUBLIC.
+        public var grantee: String?
+        /// "CONNECT", "CREATE", "TEMPORARY", ...
+        public var privilege: String
+        public var grantable: Bool
+
+        public init(grantor: String, grantee: String?, privilege: String, grantable: Bool) {
+            self.grantor = grantor
+            self.grantee = grantee
+            self.privilege = privilege
+            self.grantable = grantable
+        }
+    }
+
+    /// One configuration setting stored for the database.
+    public struct Setting: Codable, Sendable, Equatable {
+        /// The role it applies to (`ALTER ROLE role IN DATABASE ...`); nil for everyone.
+        public var role: String?
+        public var name: String
+        /// The value as stored (`pg_db_role_setting`), e.g. `8MB` or `"$user", public`.
+        public var value: String
+
+        public init(role: String? = nil, name: String, value: String) {
+            self.role = role
+            self.name = name
+            self.value = value
         }
     }
 
