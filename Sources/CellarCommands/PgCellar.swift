@@ -12,7 +12,7 @@ public struct PgCellar: ParsableCommand {
         accepted on the command line.
         """,
         version: PgCellarVersion.current,
-        subcommands: [PlanCommand.self, ProvisionCommand.self, CheckCommand.self]
+        subcommands: [PlanCommand.self, ProvisionCommand.self, CheckCommand.self, RotateCommand.self]
     )
 
     public init() {}

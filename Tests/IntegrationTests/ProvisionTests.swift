@@ -6,9 +6,12 @@ import Testing
 
 @Suite("provision, plan and check on the real cluster")
 struct ProvisionTests {
-    /// Statements in a slice of the server log that change something.
-    static func writes(in log: String) -> [String] {
-        log.split(separator: "\n").map(String.init).filter { line in
+    /// Statements in a slice of the server log that change something and
+    /// concern the fixture (other tests run in parallel on the same server).
+    static func writes(in log: String, of fixture: ProvisionFixture) -> [String] {
+        let names = [fixture.database, fixture.owner, fixture.readwrite, fixture.readonly]
+        return log.split(separator: "\n").map(String.init).filter { line in
+            guard names.contains(where: { line.contains($0) }) else { return false }
             guard let range = line.range(of: "statement: ") else { return false }
             let statement = line[range.upperBound...].uppercased()
             return ["CREATE", "ALTER", "GRANT", "REVOKE", "DROP", "INSERT", "UPDATE", "DELETE", "COMMENT", "SET ROLE"]
@@ -95,7 +98,10 @@ struct ProvisionTests {
     func idempotent() throws {
         let fixture = try ProvisionFixture(prefix: "pv_idem", extensions: ["pgcrypto"])
         defer { fixture.cleanUp() }
+        let firstOffset = try TestServer.serverLogOffset()
         _ = try fixture.provisioner().apply()
+        // The detector itself sees the first run's writes.
+        #expect(Self.writes(in: try TestServer.serverLog(since: firstOffset), of: fixture).count >= 10)
         // A table the owner created, so table grants are compared too.
         let owner = try fixture.connect(as: fixture.owner)
         try owner.execute("CREATE TABLE beers (id serial PRIMARY KEY, name text)")
@@ -109,7 +115,8 @@ struct ProvisionTests {
         #expect(!plan.hasChanges)
         let log = try TestServer.serverLog(since: offset)
         #expect(log.contains("pg_roles"), "the runs should have read the catalogs")
-        #expect(Self.writes(in: log).isEmpty, "a converged cluster got writes: \(Self.writes(in: log))")
+        #expect(log.contains("@\(fixture.database)"), "the runs should have connected to the database")
+        #expect(Self.writes(in: log, of: fixture).isEmpty, "a converged cluster got writes: \(Self.writes(in: log, of: fixture))")
     }
 
     @Test("drift is found and repaired exactly: a revoked grant, CREATEDB, PUBLIC CONNECT")
@@ -301,6 +308,40 @@ struct ProvisionCommandTests {
         #expect(result.status == 64)
         #expect(result.stderr.contains("never accepted on the command line"))
         #expect(!result.stderr.contains("hunter2"))
+    }
+
+    @Test("a wrong admin password and an admin without CREATEDB are clear errors that change nothing")
+    func adminProblems() throws {
+        let adminName = TestServer.uniqueName("pv_weak_admin")
+        let adminPassword = "pw-\(UUID().uuidString)"
+        try TestServer.withConnection { admin in
+            let verifier = try admin.encryptPassword(adminPassword, user: adminName)
+            try admin.execute("CREATE ROLE \(try admin.escapeIdentifier(adminName)) LOGIN CREATEROLE PASSWORD \(try admin.escapeLiteral(verifier))")
+        }
+        let fixture = try ProvisionFixture(prefix: "pv_weak", clusterUser: adminName)
+        defer {
+            fixture.cleanUp()
+            _ = try? TestServer.withConnection { try $0.execute("DROP ROLE IF EXISTS \(try $0.escapeIdentifier(adminName))") }
+        }
+        let pgpass = fixture.directory + "/pgpass"
+        try "*:*:*:\(adminName):wrong-\(adminPassword)\n".write(toFile: pgpass, atomically: false, encoding: .utf8)
+        chmod(pgpass, 0o600)
+        let wrong = try Pgcellar.run(["provision", "-c", fixture.configPath], environment: ["PGPASSFILE": pgpass])
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("cannot connect to \(TestServer.host):\(TestServer.port) as \(adminName)"))
+        #expect(wrong.stderr.contains("password authentication failed"))
+        #expect(!wrong.stderr.contains(adminPassword))
+
+        try "*:*:*:\(adminName):\(adminPassword)\n".write(toFile: pgpass, atomically: false, encoding: .utf8)
+        let weak = try Pgcellar.run(["provision", "-c", fixture.configPath], environment: ["PGPASSFILE": pgpass])
+        #expect(weak.status == 1)
+        #expect(weak.stderr.contains("lacks CREATEDB"))
+        #expect(weak.stderr.contains("ALTER ROLE \(adminName) CREATEDB"))
+        let created = try TestServer.withConnection { admin in
+            try admin.query("SELECT count(*) AS n FROM pg_roles WHERE rolname = $1", [fixture.owner]).first?.int("n")
+        }
+        #expect(created == 0, "nothing may be created when the plan has problems")
+        #expect(!FileManager.default.fileExists(atPath: fixture.secretPath(fixture.owner)))
     }
 
     @Test("an unreachable server is a clear error")

@@ -1,13 +1,12 @@
 import CellarSupport
 import Foundation
 
-/// An entry compressed and ready to be appended: its metadata frame and its
-/// zstd frame. Made by ``ArchiveEntryEncoder`` on any thread, appended by the
-/// one ``ArchiveWriter``.
+/// An entry compressed and ready to be appended. Made by
+/// ``ArchiveEntryEncoder`` on any thread, appended by the one ``ArchiveWriter``.
 public struct EncodedArchiveEntry: Sendable {
     /// The entry's metadata with sizes and digest filled in (offset still nil).
+    /// The id and dependencies may still be changed before appending.
     public var entry: ArchiveEntry
-    let metadataFrame: [UInt8]
     let dataFrame: [UInt8]
 }
 
@@ -32,8 +31,7 @@ public final class ArchiveEntryEncoder {
         entry.sha256 = try SHA256.hexHash(sql)
         let frame = try compressor.compressFrame(sql)
         entry.compressedSize = UInt64(frame.count)
-        let metadata = ArchiveFormat.skippableFrame(.entry, try JSONEncoder.archive.encode(entry))
-        return EncodedArchiveEntry(entry: entry, metadataFrame: metadata, dataFrame: frame)
+        return EncodedArchiveEntry(entry: entry, dataFrame: frame)
     }
 
     public func encode(_ entry: ArchiveEntry, sql: String) throws -> EncodedArchiveEntry {
@@ -96,8 +94,9 @@ public final class ArchiveWriter {
         guard ids.insert(encoded.entry.id).inserted else {
             throw ArchiveError(.invalidUse, "two entries have the id \(encoded.entry.id)", entry: encoded.entry)
         }
-        try write(encoded.metadataFrame)
         var entry = encoded.entry
+        entry.offset = nil
+        try write(ArchiveFormat.skippableFrame(.entry, try JSONEncoder.archive.encode(entry)))
         entry.offset = bytesWritten
         try write(encoded.dataFrame)
         uncompressedBytes += entry.uncompressedSize

@@ -209,7 +209,8 @@ public final class Rotator {
             throw RotationError("\(why); there is no previous password to restore (no Secret at \(secretPath)), so the new one stays set and journaled in \(journalPath): fix the cause and run rotate again to finish")
         }
         let validFor = config.effectiveRotation.validFor
-        let validUntil = zip(previous.rotatedAt, validFor).map { $0.addingTimeInterval($1) }
+        var validUntil: Date?
+        if let rotatedAt = previous.rotatedAt, let validFor { validUntil = rotatedAt.addingTimeInterval(validFor) }
         let verifier = try RolePassword.verifier(for: previous.password, role: role.name, on: admin)
         try RolePassword.set(role: role.name, verifier: verifier, validUntil: validUntil, on: admin)
         try AtomicFile.removeDurably(path: journalPath)
@@ -235,7 +236,7 @@ public final class Rotator {
         }
         try checkRoleExists(role, admin: admin)
         let validFor = config.effectiveRotation.validFor
-        let expiry = validFor.map { " VALID UNTIL now + \(Int($0 / 86_400 * 10).description.dropLast(1))\($0.truncatingRemainder(dividingBy: 86_400) == 0 ? "" : ".\(Int($0 / 8640) % 10)") days" } ?? ""
+        let expiry = validFor.map { " (VALID UNTIL now + \(Self.describe($0)))" } ?? ""
         return RoleRotationResult(
             role: role.name, outcome: .wouldRotate, secretFile: secretPath, rotatedAt: current?.rotatedAt,
             message: "would set a new password for \(role.name)\(expiry) as a SCRAM-SHA-256 verifier, verify that it logs in, and replace \(secretPath)")

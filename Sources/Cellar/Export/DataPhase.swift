@@ -1,0 +1,254 @@
+import CellarSupport
+import Foundation
+import Logging
+import PostgresClient
+
+/// Copies every table's rows into chunk entries: `jobs` connections run
+/// `COPY ... TO STDOUT` (worker connections import the export's snapshot),
+/// and compression threads turn full chunks into frames, appended to the
+/// archive as they complete.
+///
+/// Memory stays flat: each copying connection fills one chunk buffer at a
+/// time, at most `compressionThreads` full chunks wait in the queue, and each
+/// compression thread holds one chunk and its frame.
+final class DataPhase: @unchecked Sendable {
+    // @unchecked Sendable: every mutable field below is guarded by `state`
+    // (an NSCondition); the archive writer is used only under `state` too.
+
+    private let options: ExportOptions
+    private let snapshot: String
+    private let writer: ArchiveWriter
+    private let tables: [TableDataSource]
+    private let tableIDs: [UInt32: Int]
+    private let progress: ExportProgressObserver?
+    private let logger: Logger
+
+    private let state = NSCondition()
+    private(set) var ids: EntryIDs
+    private var nextTable = 0
+    private var queue: [ChunkJob] = []
+    private var copiersRunning: Int
+    private var failure: Error?
+    private var rows = 0
+    private var chunks = 0
+    private var rawBytes: Int64 = 0
+    private let queueCapacity: Int
+    private let compressionThreads: Int
+
+    init(options: ExportOptions, snapshot: String, writer: ArchiveWriter, ids: EntryIDs, tables: [TableDataSource],
+         tableIDs: [UInt32: Int], progress: ExportProgressObserver?, logger: Logger) {
+        self.options = options
+        self.snapshot = snapshot
+        self.writer = writer
+        self.ids = ids
+        self.tables = tables
+        self.tableIDs = tableIDs
+        self.progress = progress
+        self.logger = logger
+        self.copiersRunning = max(1, options.jobs)
+        self.compressionThreads = max(1, options.compressionThreads ?? max(2, options.jobs))
+        self.queueCapacity = compressionThreads
+    }
+
+    struct Result {
+        var rows: Int
+        var chunks: Int
+    }
+
+    /// Runs the data phase; the calling thread's `main` connection is one of
+    /// the copying connections.
+    func run(main: Connection) throws -> Result {
+        guard !tables.isEmpty else { return Result(rows: 0, chunks: 0) }
+        progress?.dataPhaseStarted(tables: tables.count, estimatedBytes: tables.reduce(0) { $0 + $1.estimatedBytes })
+        let jobs = max(1, options.jobs)
+        // The main connection holds the snapshot; it is handed to worker 0
+        // while this thread waits in WorkerPool.run, so one thread uses it at a time.
+        let mainBox = UncheckedConnection(main)
+        _ = try WorkerPool.run(threads: jobs + compressionThreads, name: "pgc-export") { context in
+            if context.index < jobs {
+                try self.copyWorker(index: context.index, main: mainBox)
+            } else {
+                try self.compressionWorker()
+            }
+        }
+        if let failure { throw failure }
+        return Result(rows: rows, chunks: chunks)
+    }
+
+    // MARK: - Copying
+
+    private func copyWorker(index: Int, main: UncheckedConnection) throws {
+        defer {
+            state.lock()
+            copiersRunning -= 1
+            state.broadcast()
+            state.unlock()
+        }
+        do {
+            let connection: Connection
+            if index == 0 {
+                connection = main.connection
+            } else {
+                connection = try Connection(options.conninfo, overrides: options.overrides.map { ($0.keyword, $0.value) }, logger: logger)
+                try Exporter.prepareSession(connection)
+                try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                // > SET TRANSACTION SNAPSHOT: [...] must be executed before the
+                // > first query or data-modification statement of the transaction.
+                try connection.execute("SET TRANSACTION SNAPSHOT \(sqlLiteral(snapshot))")
+            }
+            defer { if index != 0 { connection.close() } }
+            while let table = takeTable() {
+                try copy(table, on: connection)
+            }
+        } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    private func takeTable() -> TableDataSource? {
+        state.lock()
+        defer { state.unlock() }
+        guard failure == nil, nextTable < tables.count else { return nil }
+        nextTable += 1
+        return tables[nextTable - 1]
+    }
+
+    private func copy(_ table: TableDataSource, on connection: Connection) throws {
+        let statement = "COPY \(table.copyTarget) FROM stdin;"
+        let prefix = Array((statement + "\n").utf8)
+        let chunkSize = max(options.chunkSize, 1024)
+        var chunkIndex = 0
+        var buffer = ChunkBuffer(capacity: chunkSize + chunkSize / 8 + prefix.count + 8)
+        buffer.append(prefix)
+        var chunkRows = 0
+        func flush() throws {
+            buffer.append(CopyRowsSplitter.trailerBytes)
+            try enqueue(ChunkJob(table: table, statement: statement, chunk: chunkIndex, rows: chunkRows, buffer: buffer))
+            chunkIndex += 1
+            chunkRows = 0
+            buffer = ChunkBuffer(capacity: chunkSize + chunkSize / 8 + prefix.count + 8)
+            buffer.append(prefix)
+        }
+        try connection.copyOut("COPY \(table.copyTarget) TO STDOUT") { row in
+            buffer.append(row)
+            chunkRows += 1
+            if buffer.count >= chunkSize { try flush() }
+        }
+        // Every table gets at least one chunk, even when empty.
+        if chunkRows > 0 || chunkIndex == 0 { try flush() }
+    }
+
+    private func enqueue(_ job: ChunkJob) throws {
+        state.lock()
+        defer { state.unlock() }
+        while queue.count >= queueCapacity && failure == nil { state.wait() }
+        if let failure { throw failure }
+        queue.append(job)
+        state.broadcast()
+    }
+
+    // MARK: - Compressing
+
+    private func compressionWorker() throws {
+        do {
+            let encoder = try ArchiveEntryEncoder(level: options.level)
+            while let job = takeJob() {
+                let entry = ArchiveEntry(
+                    id: 0, kind: "TABLE DATA", section: .data, schema: job.table.schema, name: job.table.name,
+                    owner: nil, dependencies: tableIDs[job.table.oid].map { [$0] } ?? [],
+                    data: .init(tableSchema: job.table.schema, tableName: job.table.name, copyStatement: job.statement,
+                                chunk: job.chunk, rows: job.rows))
+                var encoded = try job.buffer.withBytes { try encoder.encode(entry, sql: $0) }
+                let rawBytes = Int64(job.buffer.count)
+                try append(&encoded, rows: job.rows, rawBytes: rawBytes)
+            }
+        } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    private func takeJob() -> ChunkJob? {
+        state.lock()
+        defer { state.unlock() }
+        while queue.isEmpty && copiersRunning > 0 && failure == nil { state.wait() }
+        guard failure == nil, !queue.isEmpty else { return nil }
+        let job = queue.removeFirst()
+        state.broadcast()
+        return job
+    }
+
+    private func append(_ encoded: inout EncodedArchiveEntry, rows: Int, rawBytes: Int64) throws {
+        state.lock()
+        defer { state.unlock() }
+        if let failure { throw failure }
+        encoded.entry.id = ids.next()
+        try writer.append(encoded)
+        self.rows += rows
+        self.chunks += 1
+        self.rawBytes += rawBytes
+        progress?.dataProgress(rows: self.rows, rawBytes: self.rawBytes, archiveBytes: writer.bytesWritten)
+    }
+
+    private func fail(_ error: Error) {
+        state.lock()
+        if failure == nil { failure = error }
+        state.broadcast()
+        state.unlock()
+    }
+}
+
+/// A chunk of COPY rows waiting to be compressed.
+struct ChunkJob: @unchecked Sendable {
+    // @unchecked Sendable: the buffer is handed from the copying thread to
+    // one compression thread and never touched by the first again.
+    var table: TableDataSource
+    var statement: String
+    var chunk: Int
+    var rows: Int
+    var buffer: ChunkBuffer
+}
+
+/// A growable byte buffer that copies rows with memcpy.
+final class ChunkBuffer {
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        storage = .allocate(byteCount: self.capacity, alignment: 16)
+    }
+
+    deinit { storage.deallocate() }
+
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        if count + bytes.count > capacity {
+            let grown = max(capacity * 2, count + bytes.count)
+            let replacement = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
+            replacement.copyMemory(from: storage, byteCount: count)
+            storage.deallocate()
+            storage = replacement
+            capacity = grown
+        }
+        (storage + count).copyMemory(from: base, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    func withBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try body(UnsafeRawBufferPointer(start: storage, count: count))
+    }
+}
+
+/// Carries the main connection to the worker that uses it while its owner
+/// waits; see ``DataPhase/run(main:)``.
+final class UncheckedConnection: @unchecked Sendable {
+    let connection: Connection
+    init(_ connection: Connection) { self.connection = connection }
+}

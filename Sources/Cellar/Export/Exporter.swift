@@ -1,0 +1,291 @@
+import CellarSupport
+import Foundation
+import Logging
+import PostgresClient
+
+/// How to run an export.
+public struct ExportOptions: Sendable {
+    /// libpq conninfo or URI of the database to export ("" for libpq's defaults).
+    public var conninfo: String
+    /// Connection keywords that win over `conninfo` (from a configuration file).
+    public var overrides: [ConnectionOverride]
+    /// Connections copying table data at once (`-j`).
+    public var jobs: Int
+    /// zstd level.
+    public var level: Int
+    public var selection: ExportSelection
+    /// Uncompressed bytes of rows per data chunk.
+    public var chunkSize: Int
+    /// Threads compressing chunks; default max(2, jobs).
+    public var compressionThreads: Int?
+
+    public struct ConnectionOverride: Sendable {
+        public var keyword: String
+        public var value: String
+        public init(_ keyword: String, _ value: String) {
+            self.keyword = keyword
+            self.value = value
+        }
+    }
+
+    public init(conninfo: String, overrides: [ConnectionOverride] = [], jobs: Int = 1, level: Int = 3,
+                selection: ExportSelection = ExportSelection(), chunkSize: Int = 4 << 20, compressionThreads: Int? = nil) {
+        self.conninfo = conninfo
+        self.overrides = overrides
+        self.jobs = jobs
+        self.level = level
+        self.selection = selection
+        self.chunkSize = chunkSize
+        self.compressionThreads = compressionThreads
+    }
+}
+
+/// What an export did, for the closing summary and `--json`.
+public struct ExportSummary: Codable, Sendable {
+    public var database: String
+    public var snapshotTakenAt: String
+    public var tables: Int
+    public var rows: Int
+    public var entries: Int
+    public var dataChunks: Int
+    public var uncompressedBytes: UInt64
+    public var archiveBytes: UInt64
+    public var durationSeconds: Double
+    public var jobs: Int
+    public var compressionLevel: Int
+    /// Unsupported objects left out under `--exclude-unsupported`.
+    public var skippedObjects: [String]
+}
+
+/// Receives progress while an export runs; called from worker threads.
+public protocol ExportProgressObserver: Sendable {
+    /// Before the data phase: how many tables and roughly how many bytes.
+    func dataPhaseStarted(tables: Int, estimatedBytes: Int64)
+    /// After each chunk is written.
+    func dataProgress(rows: Int, rawBytes: Int64, archiveBytes: UInt64)
+    /// When the export is complete or has failed.
+    func finished()
+}
+
+/// A consistent logical export of one database into the `.sql.zst` format
+/// (docs/archive-format.md).
+///
+/// ```swift
+/// let output = try AtomicFileWriter(path: "shop.sql.zst")
+/// let summary = try Exporter(options: options, logger: logger).run(to: output)
+/// try output.commit()
+/// ```
+public final class Exporter {
+    public let options: ExportOptions
+    let logger: Logger
+    let progress: ExportProgressObserver?
+
+    public init(options: ExportOptions, logger: Logger, progress: ExportProgressObserver? = nil) {
+        self.options = options
+        self.logger = logger
+        self.progress = progress
+    }
+
+    /// Runs the export, writing the archive to `sink`.
+    ///
+    /// - Important: On error, the sink holds a partial archive: abort it.
+    /// - Throws: `ConnectionError`, `PostgresError`, ``UnsupportedObjectsError``,
+    ///   or an error writing the sink.
+    public func run(to sink: ByteSink) throws -> ExportSummary {
+        defer { progress?.finished() }
+        let started = Date()
+        let connection = try connect()
+        defer { connection.close() }
+        try Self.prepareSession(connection)
+        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        let snapshotRow = try connection.query(
+            "SELECT pg_catalog.pg_export_snapshot() AS snapshot, pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS taken").first!
+        let snapshot = try snapshotRow.string("snapshot")
+        let takenAt = try snapshotRow.string("taken")
+        logger.debug("snapshot \(snapshot) taken at \(takenAt)")
+
+        try lockTables(connection)
+        let catalog = try SchemaCatalog.read(connection, selection: options.selection, logger: logger)
+        let database = try DatabaseDescription.read(connection)
+        let header = ArchiveHeader(
+            producer: "pgcellar \(PgCellarVersion.current)", snapshotTakenAt: takenAt, snapshotID: snapshot,
+            server: .init(version: connection.serverVersion, versionNumber: connection.serverVersionNumber),
+            database: database,
+            roles: catalog.roles.keys.sorted().map { ArchiveHeader.Role(name: $0, referencedAs: catalog.roles[$0]!.sorted()) },
+            options: .init(schemaOnly: options.selection.schemaOnly, dataOnly: options.selection.dataOnly,
+                           tables: options.selection.tables, excludedTables: options.selection.excludedTables,
+                           schemas: options.selection.schemas, excludedUnsupported: catalog.skipped, compressionLevel: options.level))
+
+        let writer = try ArchiveWriter(sink: sink, header: header, level: options.level)
+        var ids = EntryIDs()
+        try writer.append(ArchiveEntry(id: ids.next(), kind: "SETTINGS", section: .preData, name: "session settings"),
+                          sql: Self.preamble(header: header))
+
+        // Pre-data.
+        let sorted = DependencyOrder.sort(catalog.objects)
+        for key in sorted.brokenCycles { logger.debug("dependency cycle broken at \(key)") }
+        for object in sorted.ordered where object.section == .preData {
+            try writer.append(ids.entry(for: object), sql: object.sql)
+        }
+
+        // Data.
+        let dataPhase = DataPhase(
+            options: options, snapshot: snapshot, writer: writer, ids: ids, tables: catalog.tables,
+            tableIDs: Dictionary(catalog.tables.compactMap { table in
+                ids.id(of: ObjectKey(catalog: "pg_class", oid: table.oid)).map { (table.oid, $0) }
+            }, uniquingKeysWith: { first, _ in first }),
+            progress: progress, logger: logger)
+        let data = try dataPhase.run(main: connection)
+        ids = dataPhase.ids
+        for object in sorted.ordered where object.section == .data {
+            try writer.append(ids.entry(for: object), sql: object.sql)
+        }
+
+        // Post-data.
+        for object in sorted.ordered where object.section == .postData {
+            try writer.append(ids.entry(for: object), sql: object.sql)
+        }
+        try writer.finish()
+        try connection.execute("COMMIT")
+
+        return ExportSummary(
+            database: database.name, snapshotTakenAt: takenAt, tables: catalog.tables.count, rows: data.rows,
+            entries: writer.entries.count, dataChunks: data.chunks, uncompressedBytes: writer.uncompressedBytes,
+            archiveBytes: writer.bytesWritten, durationSeconds: Date().timeIntervalSince(started),
+            jobs: options.jobs, compressionLevel: options.level, skippedObjects: catalog.skipped)
+    }
+
+    func connect() throws -> Connection {
+        try Connection(options.conninfo, overrides: options.overrides.map { ($0.keyword, $0.value) }, logger: logger)
+    }
+
+    /// Settings every export connection runs with, as pg_dump's.
+    static func prepareSession(_ connection: Connection) throws {
+        let encoding = connection.parameterStatus("server_encoding") ?? "UTF8"
+        try connection.execute("""
+            SELECT pg_catalog.set_config('search_path', '', false);
+            SET client_encoding = \(sqlLiteral(encoding));
+            SET statement_timeout = 0;
+            SET lock_timeout = 0;
+            SET idle_in_transaction_session_timeout = 0;
+            SET extra_float_digits = 3;
+            SET DateStyle = ISO;
+            SET IntervalStyle = postgres;
+            SET row_security = off;
+            """)
+    }
+
+    /// Locks every exported table right after the snapshot, so that no
+    /// concurrent DDL can change what the catalog functions (which read the
+    /// current catalogs, not the snapshot) describe.
+    private func lockTables(_ connection: Connection) throws {
+        let rows = try connection.query("""
+            SELECT \(CatalogQueries.qualified("n.nspname", "c.relname")) AS qname, n.nspname AS schema, c.relname AS name
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'm') AND \(CatalogQueries.userSchema("n")) AND \(CatalogQueries.notExtensionMember("pg_class", "c.oid"))
+            """).rows
+        let selection = options.selection
+        let patterns = selection.tables.map(NamePattern.init)
+        let excluded = selection.excludedTables.map(NamePattern.init)
+        var names: [String] = []
+        for row in rows {
+            let schema = try row.string("schema"), name = try row.string("name")
+            if !selection.schemas.isEmpty && !selection.schemas.contains(schema) { continue }
+            if excluded.contains(where: { $0.matches(schema: schema, name: name) }) { continue }
+            if !patterns.isEmpty && !patterns.contains(where: { $0.matches(schema: schema, name: name) }) { continue }
+            names.append(try row.string("qname"))
+        }
+        for start in stride(from: 0, to: names.count, by: 500) {
+            let batch = names[start..<min(start + 500, names.count)]
+            try connection.execute("LOCK TABLE \(batch.map { "ONLY \($0)" }.joined(separator: ", ")) IN ACCESS SHARE MODE")
+        }
+        logger.debug("locked \(names.count) tables")
+    }
+
+    /// The script's first entry: pg_dump's session settings.
+    static func preamble(header: ArchiveHeader) -> String {
+        let name = header.database.name.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
+        return """
+            --
+            -- pgcellar export of database \(name)
+            -- snapshot taken at \(header.snapshotTakenAt) on PostgreSQL \(header.server.version)
+            --
+
+            SET statement_timeout = 0;
+            SET lock_timeout = 0;
+            SET idle_in_transaction_session_timeout = 0;
+            SET client_encoding = \(sqlLiteral(header.database.encoding));
+            SET standard_conforming_strings = on;
+            SELECT pg_catalog.set_config('search_path', '', false);
+            SET check_function_bodies = false;
+            SET xmloption = content;
+            SET client_min_messages = warning;
+            SET row_security = off;
+            SET default_tablespace = '';
+            SET default_table_access_method = heap;
+
+
+            """
+    }
+}
+
+// MARK: - Entry ids
+
+/// Hands out entry ids in file order and remembers which object got which.
+struct EntryIDs {
+    private var last = 0
+    private var byKey: [ObjectKey: Int] = [:]
+
+    mutating func next() -> Int {
+        last += 1
+        return last
+    }
+
+    func id(of key: ObjectKey) -> Int? { byKey[key] }
+
+    mutating func entry(for object: DumpObject) -> ArchiveEntry {
+        let id = next()
+        byKey[object.key] = id
+        let section: ArchiveEntry.Section = switch object.section {
+        case .preData: .preData
+        case .data: .data
+        case .postData: .postData
+        }
+        return ArchiveEntry(id: id, kind: object.kind, section: section, schema: object.schema, name: object.name,
+                            owner: object.owner, dependencies: object.dependencies.compactMap { byKey[$0] }.sorted())
+    }
+}
+
+// MARK: - The database itself
+
+enum DatabaseDescription {
+    static func read(_ connection: Connection) throws -> ArchiveHeader.Database {
+        let version = connection.serverVersionNumber
+        let locale = version >= 170000 ? "d.datlocprovider::text AS provider, d.datlocale AS iculocale"
+            : version >= 150000 ? "d.datlocprovider::text AS provider, d.daticulocale AS iculocale"
+            : "'c' AS provider, NULL::text AS iculocale"
+        let sql = CatalogQueries.database.replacingOccurrences(of: "d.datconnlimit,", with: "d.datconnlimit, \(locale),")
+        guard let row = try connection.query(sql).first else {
+            throw ClientError("cannot read the current database's entry in pg_database")
+        }
+        let privileges: [PrivilegeRow]? = try row.optionalString("acl").map {
+            try JSONDecoder().decode([PrivilegeRow].self, from: Data($0.utf8))
+        }
+        let name = try row.string("datname")
+        var settings: [ArchiveHeader.Setting] = []
+        struct SettingRow: Decodable { var role: String?; var config: [String] }
+        for entry: SettingRow in try decodeRows(connection, CatalogQueries.databaseSettings) {
+            for item in entry.config {
+                guard let equals = item.firstIndex(of: "=") else { continue }
+                settings.append(.init(role: entry.role, name: String(item[..<equals]), value: String(item[item.index(after: equals)...])))
+            }
+        }
+        return ArchiveHeader.Database(
+            name: name, owner: try row.string("owner"), encoding: try row.string("encoding"),
+            collate: try row.string("datcollate"), ctype: try row.string("datctype"),
+            localeProvider: try row.string("provider"), iculocale: try row.optionalString("iculocale"),
+            connectionLimit: try row.int("datconnlimit"), comment: try row.optionalString("comment"),
+            privileges: privileges?.map { .init(grantor: $0.grantor, grantee: $0.grantee, privilege: $0.privilege, grantable: $0.grantable) },
+            settings: settings)
+    }
+}

@@ -1,0 +1,283 @@
+import Foundation
+import PostgresClient
+
+/// Which archive entries a restore runs, in which phase, and what must exist
+/// first: the pure part of a restore, decided from the header and table of
+/// contents before anything connects.
+public struct RestorePlan: Sendable {
+    /// Where an entry runs.
+    public enum Phase: Sendable, Equatable {
+        /// Kept session settings (a `SETTINGS` entry): run on every connection.
+        case session
+        /// Pre-data DDL, in archive order on one connection.
+        case preData
+        /// A chunk of table rows, on any of the `-j` connections.
+        case data
+        /// After the data, scheduled by dependencies on the `-j` connections.
+        case postData
+    }
+
+    /// The order in which post-data work may start: a stage opens once every
+    /// item of the stages before it is done.
+    public enum Stage: Int, Sendable, Comparable {
+        /// Table data and the indexes and constraints of a table whose rows
+        /// are all loaded: index builds start as soon as their table is done.
+        case load = 0
+        /// Everything else after the data (triggers, comments, ACLs, sequences).
+        case afterData = 1
+        /// Foreign keys, last: they check rows of two tables.
+        case foreignKeys = 2
+        /// Materialized view refreshes, one at a time in archive order.
+        case refresh = 3
+
+        public static func < (lhs: Stage, rhs: Stage) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    public let options: RestoreOptions
+    public let header: ArchiveHeader
+
+    public init(header: ArchiveHeader, options: RestoreOptions) {
+        self.header = header
+        self.options = options
+    }
+
+    // MARK: - Selection
+
+    /// Whether the restore runs this entry at all.
+    public func includes(_ entry: ArchiveEntry) -> Bool {
+        let isData = entry.data != nil || Self.dataKinds.contains(entry.kind)
+        switch entry.kind {
+        case "SETTINGS":
+            return true
+        case "OWNER" where options.noOwner || options.owner != nil:
+            return false
+        case "ACL", "DEFAULT ACL" where options.noPrivileges:
+            return false
+        default:
+            break
+        }
+        if options.schemaOnly && isData { return false }
+        if options.dataOnly && !isData { return false }
+        return true
+    }
+
+    /// Kinds that carry data rather than schema: what `--data-only` keeps and
+    /// `--schema-only` drops.
+    static let dataKinds: Set<String> = ["TABLE DATA", "SEQUENCE SET", "MATERIALIZED VIEW DATA"]
+
+    public static func phase(of entry: ArchiveEntry) -> Phase {
+        if entry.data != nil { return .data }
+        if entry.kind == "SETTINGS" { return .session }
+        if dataKinds.contains(entry.kind) { return .postData }
+        return entry.section == .preData ? .preData : .postData
+    }
+
+    // MARK: - Roles
+
+    /// The roles that must exist on the target before anything is written:
+    /// owners unless `--owner`/`--no-owner`, grantees and grantors unless
+    /// `--no-privileges`, the `--owner` role itself, and with `--create` the
+    /// database's owner.
+    public var requiredRoles: [String] {
+        var roles = Set<String>()
+        if !options.dataOnly {
+            for role in header.roles {
+                let asOwner = role.referencedAs.contains("owner") && !(options.noOwner || options.owner != nil)
+                let asGrant = role.referencedAs.contains { $0 != "owner" } && !options.noPrivileges
+                if asOwner || asGrant { roles.insert(role.name) }
+            }
+        }
+        if let owner = options.owner { roles.insert(owner) }
+        if options.create, options.owner == nil, !options.noOwner { roles.insert(header.database.owner) }
+        // PUBLIC is not a role; pg_database_owner and other built-ins exist everywhere.
+        roles.remove("PUBLIC")
+        roles.remove("public")
+        return roles.sorted()
+    }
+
+    // MARK: - Scheduling
+
+    /// One unit of parallel work after the pre-data.
+    public struct Item: Sendable, Equatable {
+        public var entry: ArchiveEntry
+        public var stage: Stage
+        /// Indexes into the item list that must finish first.
+        public var dependencies: [Int]
+    }
+
+    /// Orders data chunks and post-data entries for the `-j` connections.
+    ///
+    /// Dependencies on entries outside `entries` (run in the pre-data phase,
+    /// or not selected) count as met. An index or constraint whose table has
+    /// rows in the archive waits only for that table's chunks; everything else
+    /// after the data waits for all of it.
+    ///
+    /// - Parameter entries: The selected data and post-data entries, in
+    ///   archive order.
+    public static func schedule(_ entries: [ArchiveEntry], allEntries: [ArchiveEntry]) -> [Item] {
+        var position: [Int: Int] = [:]
+        for (index, entry) in entries.enumerated() { position[entry.id] = index }
+        // Table entry id -> the item indexes of its chunks.
+        var chunksByTable: [String: [Int]] = [:]
+        for (index, entry) in entries.enumerated() {
+            if let data = entry.data { chunksByTable[data.tableSchema + "\u{0}" + data.tableName, default: []].append(index) }
+        }
+        var tableKeyByID: [Int: String] = [:]
+        for entry in allEntries where entry.kind == "TABLE" {
+            tableKeyByID[entry.id] = (entry.schema ?? "") + "\u{0}" + entry.name
+        }
+
+        var items: [Item] = []
+        items.reserveCapacity(entries.count)
+        var lastRefresh: Int?
+        for (index, entry) in entries.enumerated() {
+            var dependencies = entry.dependencies.compactMap { position[$0] }.filter { $0 < index }
+            var stage: Stage
+            if entry.data != nil {
+                stage = .load
+                dependencies = []
+            } else {
+                switch entry.kind {
+                case "INDEX", "CONSTRAINT", "CHECK CONSTRAINT":
+                    let tables = entry.dependencies.compactMap { tableKeyByID[$0] }
+                    let chunks = tables.flatMap { chunksByTable[$0] ?? [] }
+                    if tables.isEmpty || chunks.isEmpty {
+                        stage = .afterData
+                    } else {
+                        stage = .load
+                        dependencies += chunks
+                    }
+                case "FK CONSTRAINT":
+                    stage = .foreignKeys
+                case "MATERIALIZED VIEW DATA":
+                    stage = .refresh
+                    if let lastRefresh { dependencies.append(lastRefresh) }
+                    lastRefresh = index
+                default:
+                    stage = .afterData
+                }
+                // Whatever depends on a later stage joins it.
+                for dependency in dependencies where items.indices.contains(dependency) {
+                    stage = max(stage, items[dependency].stage)
+                }
+            }
+            items.append(Item(entry: entry, stage: stage, dependencies: Array(Set(dependencies)).sorted()))
+        }
+        return items
+    }
+
+    /// The order in which ready items are taken: the largest data chunks
+    /// first (a big table's chunks spread over all connections early), then
+    /// archive order.
+    static func priority(_ item: Item) -> (Int, UInt64) {
+        (item.stage.rawValue, item.entry.data != nil ? UInt64.max - item.entry.uncompressedSize : 0)
+    }
+
+    /// Tables whose rows one connection loads entirely from a file archive:
+    /// those may use `COPY ... FREEZE` after a `TRUNCATE` in the same
+    /// transaction (FREEZE cannot serve several connections on one table).
+    public static func freezable(_ entry: ArchiveEntry, options: RestoreOptions) -> Bool {
+        guard let data = entry.data, !options.dataOnly, !options.singleTransaction else { return false }
+        return data.chunkCount == 1 && data.chunk == 0
+    }
+
+    // MARK: - SQL
+
+    /// Settings for every restore session, as pg_dump's preamble sets them,
+    /// plus what makes a bulk load into a fresh database faster.
+    public func sessionSetup() throws -> [String] {
+        var statements = [
+            "SET statement_timeout = 0",
+            "SET lock_timeout = 0",
+            "SET idle_in_transaction_session_timeout = 0",
+            "SET client_encoding = \(try SQLQuoting.literal(header.database.encoding))",
+            "SET standard_conforming_strings = on",
+            "SELECT pg_catalog.set_config('search_path', '', false)",
+            "SET check_function_bodies = false",
+            "SET xmloption = content",
+            "SET client_min_messages = warning",
+            "SET row_security = off",
+            // A crash loses the restore anyway: no need to wait for each commit's flush.
+            "SET synchronous_commit = off",
+            "SET maintenance_work_mem = \(try SQLQuoting.literal(options.maintenanceWorkMem))",
+        ]
+        if options.disableTriggers { statements.append("SET session_replication_role = replica") }
+        if let owner = options.owner { statements.append("SET ROLE \(try SQLQuoting.identifier(owner))") }
+        return statements
+    }
+
+    /// `CREATE DATABASE` for `--create`, from the archive's header and the overrides.
+    public func createDatabaseStatement(name: String) throws -> String {
+        let database = header.database
+        var sql = "CREATE DATABASE \(try SQLQuoting.identifier(name)) WITH TEMPLATE = template0"
+        sql += " ENCODING = \(try SQLQuoting.literal(options.encoding ?? database.encoding))"
+        if let locale = options.locale {
+            sql += " LOCALE = \(try SQLQuoting.literal(locale))"
+        } else {
+            if database.localeProvider == "i" {
+                sql += " LOCALE_PROVIDER = icu"
+                if let icu = database.iculocale { sql += " ICU_LOCALE = \(try SQLQuoting.literal(icu))" }
+            }
+            sql += " LC_COLLATE = \(try SQLQuoting.literal(database.collate))"
+            sql += " LC_CTYPE = \(try SQLQuoting.literal(database.ctype))"
+        }
+        if let owner = options.owner {
+            sql += " OWNER = \(try SQLQuoting.identifier(owner))"
+        } else if !options.noOwner {
+            sql += " OWNER = \(try SQLQuoting.identifier(database.owner))"
+        }
+        if database.connectionLimit >= 0 { sql += " CONNECTION LIMIT = \(database.connectionLimit)" }
+        return sql
+    }
+
+    /// The database's own settings, grants and comment for a database that
+    /// `--create` made, renamed from the archive's database to `name`; run
+    /// once the restore has succeeded (a setting such as
+    /// `default_transaction_read_only` must not get in the restore's way).
+    public func databaseStatements(name: String) throws -> [String] {
+        let database = header.database
+        var statements = database.settings.map { Self.retarget($0, from: database.name, to: name) }
+        if !options.noPrivileges {
+            statements += database.grants.map { Self.retarget($0, from: database.name, to: name) }
+        }
+        if let comment = database.comment {
+            statements.append("COMMENT ON DATABASE \(try SQLQuoting.identifier(name)) IS \(try SQLQuoting.literal(comment))")
+        }
+        return statements
+    }
+
+    /// Rewrites `DATABASE old` (quoted as needed, or always quoted) to
+    /// `DATABASE new` in a statement the export recorded for the source database.
+    static func retarget(_ statement: String, from old: String, to new: String) -> String {
+        guard old != new, let newName = try? SQLQuoting.identifier(new) else { return statement }
+        var result = statement
+        var spellings = ["\"" + old.replacingOccurrences(of: "\"", with: "\"\"") + "\""]
+        if let quoted = try? SQLQuoting.identifier(old), !spellings.contains(quoted) { spellings.append(quoted) }
+        for spelling in spellings {
+            for keyword in ["DATABASE ", "database "] {
+                result = Self.replaceWholeName(in: result, prefix: keyword + spelling, with: keyword + newName)
+            }
+        }
+        return result
+    }
+
+    /// Replaces `prefix` where the name it ends with is not followed by more identifier characters.
+    private static func replaceWholeName(in text: String, prefix: String, with replacement: String) -> String {
+        var output = ""
+        var rest = Substring(text)
+        while let range = rest.range(of: prefix) {
+            let after = rest[range.upperBound...].first
+            let continues = after.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "$" } ?? false
+            output += rest[..<range.lowerBound]
+            output += continues ? String(rest[range]) : replacement
+            rest = rest[range.upperBound...]
+        }
+        return output + rest
+    }
+
+    /// Encodes names as a `text[]` literal for a bound parameter.
+    static func textArray(_ values: [String]) -> String {
+        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,329 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Cellar
+import Foundation
+import Logging
+import PostgresClient
+import Testing
+
+/// A provisioned database with an owner and an application role, names
+/// unique to one test, `rotation.validFor` set; `cleanUp()` drops it all.
+struct RotationFixture {
+    var directory: String
+    var configPath: String
+    var database: String
+    var owner: String
+    var app: String
+
+    /// - Parameter appSSLMode: the app role's `secret.sslmode`; `disable`
+    ///   makes its verification fail (the test server requires TLS).
+    init(prefix: String, appSSLMode: String? = nil) throws {
+        let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        database = "\(prefix)_\(tag)"
+        owner = "\(prefix)_admin_\(tag)"
+        app = "\(prefix)_app_\(tag)"
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pgc-\(prefix)-\(tag)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        configPath = directory + "/config.yaml"
+        let appSSL = appSSLMode.map { ", sslmode: \($0)" } ?? ""
+        let yaml = """
+            cluster:
+              host: \(TestServer.host)
+              port: \(TestServer.port)
+              user: postgres
+              sslmode: require
+            database:
+              name: \(database)
+              owner: \(owner)
+            roles:
+              - name: \(owner)
+                profile: owner
+                secret: {name: owner-secret, namespace: test, file: deploy/owner.secret.yaml}
+              - name: \(app)
+                profile: readwrite
+                secret: {name: app-secret, namespace: test, file: deploy/app.secret.yaml\(appSSL)}
+            rotation:
+              validFor: 30d
+
+            """
+        try yaml.write(toFile: configPath, atomically: false, encoding: .utf8)
+        _ = try Provisioner(config: try config(), adminDSN: nil, logger: Logger(label: "test.provision")).apply()
+    }
+
+    func config() throws -> PgcellarConfig { try PgcellarConfig.load(path: configPath) }
+
+    func secretPath(_ role: String) -> String {
+        directory + (role == owner ? "/deploy/owner.secret.yaml" : "/deploy/app.secret.yaml")
+    }
+
+    func secret(_ role: String) throws -> SecretManifest.Parsed {
+        try #require(try SecretManifest.load(path: secretPath(role)), "no Secret for \(role)")
+    }
+
+    /// Connects as `role` with `password` over TLS, to the fixture's database.
+    func connect(_ role: String, password: String) throws -> Connection {
+        try Connection(TestServer.conninfo(user: role, database: database), overrides: [("password", password)])
+    }
+
+    /// Whether `password` is refused for `role` as a wrong password.
+    func refuses(_ role: String, password: String) -> Bool {
+        do {
+            let connection = try connect(role, password: password)
+            connection.close()
+            return false
+        } catch let error as ConnectionError {
+            return error.isAuthenticationFailure
+        } catch {
+            return false
+        }
+    }
+
+    /// Files in the Secret's directory other than the two Secrets: journals,
+    /// temporary files left by a killed write.
+    func strayFiles() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory + "/deploy")
+            .filter { $0 != "owner.secret.yaml" && $0 != "app.secret.yaml" }
+    }
+
+    func rotate(_ arguments: [String] = [], environment: [String: String] = [:]) throws -> Pgcellar.Output {
+        try Pgcellar.run(["rotate", "-c", configPath] + arguments, environment: environment)
+    }
+
+    func cleanUp() {
+        _ = try? TestServer.withConnection { admin in
+            try admin.execute("DROP DATABASE IF EXISTS \(try admin.escapeIdentifier(database)) WITH (FORCE)")
+            for role in [owner, app] {
+                try admin.execute("DROP ROLE IF EXISTS \(try admin.escapeIdentifier(role))")
+            }
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+@Suite("rotate on the real cluster")
+struct RotationTests {
+    @Test("the new password logs in over TLS, the old one is refused, open sessions live on, nothing leaks")
+    func rotates() throws {
+        let fixture = try RotationFixture(prefix: "rot_basic")
+        defer { fixture.cleanUp() }
+        let before = try fixture.secret(fixture.owner)
+        let openSession = try fixture.connect(fixture.owner, password: before.password)
+        defer { openSession.close() }
+        let logOffset = try TestServer.serverLogOffset()
+
+        let output = try fixture.rotate(["--role", fixture.owner])
+        #expect(output.status == 0, "\(output.stderr)")
+
+        let after = try fixture.secret(fixture.owner)
+        #expect(after.password != before.password)
+        #expect(after.password.count == 43)
+        let login = try fixture.connect(fixture.owner, password: after.password)
+        #expect(login.usesTLS)
+        login.close()
+        #expect(fixture.refuses(fixture.owner, password: before.password))
+        #expect(try openSession.query("SELECT current_user AS u").first?.string("u") == fixture.owner)
+
+        // Only the role asked for: the app role's Secret and password stay.
+        #expect(try fixture.secret(fixture.app) == (try SecretManifest.load(path: fixture.secretPath(fixture.app))))
+        #expect(!fixture.refuses(fixture.app, password: try fixture.secret(fixture.app).password))
+
+        // Neither plaintext in the server's statement log, nor the verifier
+        // (the admin is a superuser), nor in what the tool printed.
+        let log = try TestServer.serverLog(since: logOffset)
+        #expect(log.contains("rotate:\(fixture.owner)"), "the run left no trace in the server log: is log_statement = all?")
+        for secret in [before.password, after.password] {
+            #expect(!log.contains(secret))
+            #expect(!output.stdout.contains(secret))
+            #expect(!output.stderr.contains(secret))
+        }
+        #expect(!log.contains("SCRAM-SHA-256$"))
+
+        // The audit line: who, which role, when, result.
+        let audit = try #require(output.stderr.split(separator: "\n").first { $0.contains("audit: rotate") })
+        #expect(audit.contains("role=\(fixture.owner)"))
+        #expect(audit.contains("result=rotated"))
+        #expect(audit.contains("by=postgres@"))
+        #expect(audit.contains("at=20"))
+
+        // VALID UNTIL follows rotation.validFor (30d) from the rotation time.
+        let rotatedAt = try #require(after.rotatedAt)
+        #expect(abs(rotatedAt.timeIntervalSinceNow) < 120)
+        let validUntil = try TestServer.withConnection { admin in
+            try admin.query("SELECT extract(epoch FROM rolvaliduntil)::float8 AS t FROM pg_roles WHERE rolname = $1",
+                            [fixture.owner]).first?.string("t")
+        }
+        #expect(validUntil.flatMap(Double.init) == rotatedAt.timeIntervalSince1970 + 30 * 86_400)
+        #expect(try fixture.strayFiles().isEmpty)
+    }
+
+    @Test("the Secret is a valid basic-auth Secret with every key derived anew; its uri connects as written; mode 0600")
+    func secretIsComplete() throws {
+        let fixture = try RotationFixture(prefix: "rot_secret")
+        defer { fixture.cleanUp() }
+        let output = try fixture.rotate(["--role", fixture.owner])
+        #expect(output.status == 0, "\(output.stderr)")
+
+        let path = fixture.secretPath(fixture.owner)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+
+        let parsed = try fixture.secret(fixture.owner)
+        #expect(parsed.type == "kubernetes.io/basic-auth")
+        #expect(parsed.name == "owner-secret")
+        #expect(parsed.namespace == "test")
+        #expect(parsed.isManagedByPgcellar)
+        #expect(parsed.username == fixture.owner)
+        #expect(parsed.dbname == fixture.database)
+        #expect(parsed.sslmode == "require")
+        // Every derived key (uri, jdbc-uri, pgpass, ...) is what the new
+        // password and the configuration make: the file is exactly the render.
+        let manifest = try #require(parsed.manifest)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == manifest.render())
+        #expect(manifest == (try fixture.config()).secretManifest(
+            for: try #require(try fixture.config().role(named: fixture.owner)), password: parsed.password,
+            rotatedAt: try #require(parsed.rotatedAt)))
+
+        // The uri, exactly as written, through libpq.
+        let connection = try Connection(manifest.uri)
+        defer { connection.close() }
+        #expect(connection.usesTLS)
+        #expect(try connection.query("SELECT current_user AS u, current_database() AS d").first.map {
+            [try $0.string("u"), try $0.string("d")]
+        } == [fixture.owner, fixture.database])
+    }
+
+    @Test("--print writes the new Secret to stdout; --json reports each role")
+    func printAndJSON() throws {
+        let fixture = try RotationFixture(prefix: "rot_print")
+        defer { fixture.cleanUp() }
+        let printed = try fixture.rotate(["--role", fixture.owner, "--print"])
+        #expect(printed.status == 0, "\(printed.stderr)")
+        #expect(printed.stdout == (try String(contentsOfFile: fixture.secretPath(fixture.owner), encoding: .utf8)))
+
+        let json = try fixture.rotate(["--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["ok"] as? Bool == true)
+        let results = try #require(object["results"] as? [[String: Any]])
+        #expect(Set(results.compactMap { $0["role"] as? String }) == [fixture.owner, fixture.app])
+        #expect(results.allSatisfy { $0["result"] as? String == "rotated" })
+        for role in [fixture.owner, fixture.app] {
+            #expect(!json.stdout.contains(try fixture.secret(role).password))
+        }
+    }
+
+    @Test("--if-older-than leaves a fresh Secret byte-identical and the password unchanged")
+    func ifOlderThan() throws {
+        let fixture = try RotationFixture(prefix: "rot_fresh")
+        defer { fixture.cleanUp() }
+        let path = fixture.secretPath(fixture.owner)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let password = try fixture.secret(fixture.owner).password
+
+        let output = try fixture.rotate(["--role", fixture.owner, "--if-older-than", "30d"])
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("left alone"))
+        #expect(output.stderr.contains("result=fresh"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
+        #expect(!fixture.refuses(fixture.owner, password: password))
+
+        // A dry run changes nothing either, and says what it would do.
+        let dry = try fixture.rotate(["--role", fixture.owner, "--dry-run"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("would set a new password"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
+
+        // Older than 0s: due.
+        let due = try fixture.rotate(["--role", fixture.owner, "--if-older-than", "0s"])
+        #expect(due.status == 0, "\(due.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) != bytes)
+    }
+
+    @Test("a role whose new password cannot log in gets its old one back; the other role is still rotated; exit 1")
+    func failedVerificationRestores() throws {
+        // The app's Secret says sslmode=disable, which the server's pg_hba refuses.
+        let fixture = try RotationFixture(prefix: "rot_restore", appSSLMode: "disable")
+        defer { fixture.cleanUp() }
+        let appPath = fixture.secretPath(fixture.app)
+        let appBytes = try Data(contentsOf: URL(fileURLWithPath: appPath))
+        let appPassword = try fixture.secret(fixture.app).password
+        let ownerPassword = try fixture.secret(fixture.owner).password
+
+        let output = try fixture.rotate()
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("did not log in"))
+        #expect(output.stderr.contains("restored the previous password"))
+        #expect(output.stderr.contains("role=\(fixture.app) result=failed"))
+        #expect(output.stderr.contains("role=\(fixture.owner) result=rotated"))
+
+        #expect(try Data(contentsOf: URL(fileURLWithPath: appPath)) == appBytes)
+        #expect(!fixture.refuses(fixture.app, password: appPassword))
+        #expect(fixture.refuses(fixture.owner, password: ownerPassword))
+        #expect(!fixture.refuses(fixture.owner, password: try fixture.secret(fixture.owner).password))
+        #expect(try fixture.strayFiles().isEmpty)
+    }
+
+    @Test("SIGKILL at any step, then rotate again: the Secret's password logs in", arguments: RotationCheckpoint.allCases)
+    func killedAndRerun(at checkpoint: RotationCheckpoint) throws {
+        let fixture = try RotationFixture(prefix: "rot_kill")
+        defer { fixture.cleanUp() }
+        let original = try fixture.secret(fixture.owner).password
+
+        try Self.runAndKill(["rotate", "-c", fixture.configPath, "--role", fixture.owner], at: checkpoint)
+        #expect(FileManager.default.fileExists(atPath: RotationJournal.path(forSecret: fixture.secretPath(fixture.owner))),
+                "the killed run left no journal")
+
+        let rerun = try fixture.rotate(["--role", fixture.owner])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(rerun.stdout.contains("finished the interrupted rotation"), "\(rerun.stdout)")
+        #expect(rerun.stderr.contains("result=completed-pending"))
+
+        let secret = try fixture.secret(fixture.owner)
+        #expect(secret.password != original)
+        #expect(!fixture.refuses(fixture.owner, password: secret.password))
+        #expect(fixture.refuses(fixture.owner, password: original))
+        #expect(try fixture.strayFiles().isEmpty, "left behind: \(try fixture.strayFiles())")
+        #expect(!rerun.stdout.contains(secret.password) && !rerun.stderr.contains(secret.password))
+
+        // And the next ordinary rotation works from there.
+        let next = try fixture.rotate(["--role", fixture.owner])
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(!fixture.refuses(fixture.owner, password: try fixture.secret(fixture.owner).password))
+    }
+
+    /// Starts pgcellar with `PGCELLAR_TEST_PAUSE_AT`, waits for its marker on
+    /// stderr, and SIGKILLs it there.
+    static func runAndKill(_ arguments: [String], at checkpoint: RotationCheckpoint) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Pgcellar.binary())
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            [RotationPauseHook.environmentVariable: checkpoint.rawValue]) { $1 }
+        let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("pgc-kill-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        defer { try? err.close() }
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+
+        let marker = RotationPauseHook.marker + checkpoint.rawValue
+        let deadline = Date().addingTimeInterval(120)
+        var stderr = ""
+        while Date() < deadline, process.isRunning {
+            stderr = String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data(), as: UTF8.self)
+            if stderr.contains(marker) { break }
+            usleep(20_000)
+        }
+        let paused = stderr.contains(marker)
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(paused, "pgcellar never reached \(checkpoint.rawValue): \(stderr)")
+        #expect(process.terminationReason == .uncaughtSignal)
+    }
+}
