@@ -12,7 +12,10 @@ public struct PgCellar: ParsableCommand {
         accepted on the command line.
         """,
         version: PgCellarVersion.current,
-        subcommands: [PlanCommand.self, ProvisionCommand.self, CheckCommand.self, RotateCommand.self]
+        subcommands: [
+            PlanCommand.self, ProvisionCommand.self, CheckCommand.self, RotateCommand.self,
+            ExportCommand.self, RestoreCommand.self, VerifyCommand.self, ListCommand.self, DestroyCommand.self,
+        ]
     )
 
     public init() {}

@@ -9,7 +9,8 @@ struct ArchiveTests {
         producer: "pgcellar test", snapshotTakenAt: "2026-01-01T00:00:00Z", snapshotID: "00000003-0000001B-1",
         server: .init(version: "15.18", versionNumber: 150018),
         database: .init(name: "shop", owner: "shop_admin", encoding: "UTF8", collate: "C", ctype: "C", localeProvider: "c",
-                        settings: [.init(name: "work_mem", value: "8MB")]),
+                        settingValues: [.init(name: "work_mem", value: "8MB")],
+                        settings: ["ALTER DATABASE shop SET work_mem = '8MB';"]),
         roles: [.init(name: "shop_admin", referencedAs: ["owner"])])
 
     static let copyStatement = "COPY public.items (id, label) FROM stdin;"

@@ -139,7 +139,8 @@ struct RotationTests {
             #expect(!output.stdout.contains(secret))
             #expect(!output.stderr.contains(secret))
         }
-        #expect(!log.contains("SCRAM-SHA-256$"))
+        // Other tests, in parallel, may log verifiers of their own roles.
+        #expect(!log.split(separator: "\n").contains { $0.contains(fixture.owner) && $0.contains("SCRAM-SHA-256$") })
 
         // The audit line: who, which role, when, result.
         let audit = try #require(output.stderr.split(separator: "\n").first { $0.contains("audit: rotate") })
@@ -230,6 +231,13 @@ struct RotationTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
         #expect(!fixture.refuses(fixture.owner, password: password))
 
+        // --print still writes the current Secret, so `| kubectl apply -f -`
+        // repairs an apply that failed after an earlier rotation.
+        let printed = try fixture.rotate(["--role", fixture.owner, "--if-older-than", "30d", "--print"])
+        #expect(printed.status == 0, "\(printed.stderr)")
+        #expect(Data(printed.stdout.utf8) == bytes)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
+
         // A dry run changes nothing either, and says what it would do.
         let dry = try fixture.rotate(["--role", fixture.owner, "--dry-run"])
         #expect(dry.status == 0, "\(dry.stderr)")
@@ -285,7 +293,8 @@ struct RotationTests {
         #expect(secret.password != original)
         #expect(!fixture.refuses(fixture.owner, password: secret.password))
         #expect(fixture.refuses(fixture.owner, password: original))
-        #expect(try fixture.strayFiles().isEmpty, "left behind: \(try fixture.strayFiles())")
+        let stray = try fixture.strayFiles()
+        #expect(stray.isEmpty, "left behind: \(stray)")
         #expect(!rerun.stdout.contains(secret.password) && !rerun.stderr.contains(secret.password))
 
         // And the next ordinary rotation works from there.
@@ -294,36 +303,142 @@ struct RotationTests {
         #expect(!fixture.refuses(fixture.owner, password: try fixture.secret(fixture.owner).password))
     }
 
+    @Test("a journal is finished even when the Secret it replaces was damaged; a foreign Secret is never overwritten")
+    func journalOverDamagedSecret() throws {
+        let fixture = try RotationFixture(prefix: "rot_damaged")
+        defer { fixture.cleanUp() }
+        let path = fixture.secretPath(fixture.owner)
+        try Self.runAndKill(["rotate", "-c", fixture.configPath, "--role", fixture.owner], at: .afterAlter)
+        try "not: [a secret".write(toFile: path, atomically: false, encoding: .utf8)
+
+        let rerun = try fixture.rotate(["--role", fixture.owner])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(rerun.stderr.contains("result=completed-pending"))
+        #expect(!fixture.refuses(fixture.owner, password: try fixture.secret(fixture.owner).password))
+
+        // The app's Secret copied over the owner's: rotate refuses to touch either.
+        try Self.runAndKill(["rotate", "-c", fixture.configPath, "--role", fixture.owner], at: .afterAlter)
+        let appBytes = try Data(contentsOf: URL(fileURLWithPath: fixture.secretPath(fixture.app)))
+        try appBytes.write(to: URL(fileURLWithPath: path))
+        let refused = try fixture.rotate(["--role", fixture.owner])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("holds the credentials of"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == appBytes)
+        #expect(FileManager.default.fileExists(atPath: RotationJournal.path(forSecret: path)))
+    }
+
+    @Test("a CREATEROLE admin that is not a superuser can rotate; the plaintext still stays out of the log")
+    func nonSuperuserAdmin() throws {
+        let fixture = try RotationFixture(prefix: "rot_cnpg")
+        let adminName = TestServer.uniqueName("rot_cnpg_admin")
+        let adminPassword = "pw-\(UUID().uuidString)"
+        defer {
+            fixture.cleanUp()
+            _ = try? TestServer.withConnection { try $0.execute("DROP ROLE IF EXISTS \(try $0.escapeIdentifier(adminName))") }
+        }
+        try TestServer.withConnection { admin in
+            let verifier = try admin.encryptPassword(adminPassword, user: adminName)
+            try admin.execute("CREATE ROLE \(try admin.escapeIdentifier(adminName)) LOGIN CREATEDB CREATEROLE PASSWORD \(try admin.escapeLiteral(verifier))")
+        }
+        let pgpass = fixture.directory + "/admin.pgpass"
+        try "\(TestServer.host):\(TestServer.port):*:\(adminName):\(adminPassword)\n".write(toFile: pgpass, atomically: false, encoding: .utf8)
+        chmod(pgpass, 0o600)
+        let before = try fixture.secret(fixture.app).password
+        let logOffset = try TestServer.serverLogOffset()
+
+        let output = try fixture.rotate(
+            ["--role", fixture.app, "--admin-dsn", "host=\(TestServer.host) port=\(TestServer.port) user=\(adminName) dbname=postgres sslmode=require"],
+            environment: ["PGPASSFILE": pgpass])
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stderr.contains("by=\(adminName)@"))
+        let after = try fixture.secret(fixture.app).password
+        #expect(!fixture.refuses(fixture.app, password: after))
+        #expect(fixture.refuses(fixture.app, password: before))
+        let log = try TestServer.serverLog(since: logOffset)
+        #expect(!log.contains(after) && !log.contains(before) && !log.contains(adminPassword))
+    }
+
+    @Test("a second run waits for the role's lock, held until the first run's session ends, then finishes its journal")
+    func concurrentRunWaits() throws {
+        let fixture = try RotationFixture(prefix: "rot_lock")
+        defer { fixture.cleanUp() }
+        let original = try fixture.secret(fixture.owner).password
+        let arguments = ["rotate", "-c", fixture.configPath, "--role", fixture.owner]
+
+        // The first run stops with its ALTER ROLE uncommitted and the lock held.
+        let first = try Self.start(arguments, pauseAt: .beforeCommit)
+        defer { if first.process.isRunning { kill(first.process.processIdentifier, SIGKILL) } }
+        #expect(first.waitForStderr(RotationPauseHook.marker + RotationCheckpoint.beforeCommit.rawValue))
+
+        let second = try Self.start(arguments, pauseAt: nil)
+        #expect(second.waitForStderr("waiting for another pgcellar run"))
+        usleep(500_000)
+        #expect(second.process.isRunning, "the second run did not wait for the lock")
+
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+        second.process.waitUntilExit()
+        #expect(second.process.terminationStatus == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("result=completed-pending"), "\(second.stderr)")
+        let secret = try fixture.secret(fixture.owner)
+        #expect(!fixture.refuses(fixture.owner, password: secret.password))
+        #expect(fixture.refuses(fixture.owner, password: original))
+    }
+
+    /// A pgcellar process whose stderr goes to a file the test can poll.
+    final class Running {
+        let process = Process()
+        let errPath: String
+        private let handle: FileHandle
+
+        init(arguments: [String], environment: [String: String]) throws {
+            process.executableURL = URL(fileURLWithPath: try Pgcellar.binary())
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            errPath = FileManager.default.temporaryDirectory.appendingPathComponent("pgc-kill-\(UUID().uuidString)").path
+            _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+            process.standardError = handle
+            process.standardOutput = FileHandle.nullDevice
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        deinit {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: errPath)
+        }
+
+        var stderr: String {
+            String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data(), as: UTF8.self)
+        }
+
+        /// Polls stderr until it contains `text`, the process ends or two minutes pass.
+        func waitForStderr(_ text: String) -> Bool {
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline {
+                if stderr.contains(text) { return true }
+                if !process.isRunning { return stderr.contains(text) }
+                usleep(20_000)
+            }
+            return false
+        }
+    }
+
+    static func start(_ arguments: [String], pauseAt checkpoint: RotationCheckpoint?) throws -> Running {
+        try Running(arguments: arguments,
+                    environment: checkpoint.map { [RotationPauseHook.environmentVariable: $0.rawValue] } ?? [:])
+    }
+
     /// Starts pgcellar with `PGCELLAR_TEST_PAUSE_AT`, waits for its marker on
     /// stderr, and SIGKILLs it there.
     static func runAndKill(_ arguments: [String], at checkpoint: RotationCheckpoint) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Pgcellar.binary())
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            [RotationPauseHook.environmentVariable: checkpoint.rawValue]) { $1 }
-        let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("pgc-kill-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: errPath) }
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        defer { try? err.close() }
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-
-        let marker = RotationPauseHook.marker + checkpoint.rawValue
-        let deadline = Date().addingTimeInterval(120)
-        var stderr = ""
-        while Date() < deadline, process.isRunning {
-            stderr = String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data(), as: UTF8.self)
-            if stderr.contains(marker) { break }
-            usleep(20_000)
-        }
-        let paused = stderr.contains(marker)
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        #expect(paused, "pgcellar never reached \(checkpoint.rawValue): \(stderr)")
-        #expect(process.terminationReason == .uncaughtSignal)
+        let running = try start(arguments, pauseAt: checkpoint)
+        let paused = running.waitForStderr(RotationPauseHook.marker + checkpoint.rawValue)
+        if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) }
+        running.process.waitUntilExit()
+        #expect(paused, "pgcellar never reached \(checkpoint.rawValue): \(running.stderr)")
+        #expect(running.process.terminationReason == .uncaughtSignal)
     }
 }

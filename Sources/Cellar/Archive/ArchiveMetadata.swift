@@ -66,12 +66,20 @@ public struct ArchiveHeader: Codable, Sendable, Equatable {
         /// The privileges on the database in `aclitem` order; nil for the
         /// built-in default (CONNECT and TEMPORARY for PUBLIC).
         public var privileges: [Privilege]?
-        /// `ALTER DATABASE ... SET` settings (and `ALTER ROLE ... IN DATABASE ... SET` ones, with `role`).
-        public var settings: [Setting]
+        /// The database's stored settings (with `role` for `ALTER ROLE ... IN DATABASE ... SET`).
+        public var settingValues: [Setting]
+        /// The same settings as complete statements naming the source
+        /// database (`ALTER DATABASE name SET work_mem = '8MB';`).
+        public var settings: [String]
+        /// The privileges as complete statements naming the source database
+        /// (`REVOKE ALL ON DATABASE name FROM PUBLIC;`, `GRANT CONNECT ON DATABASE name TO app;`);
+        /// empty for the default privileges.
+        public var grants: [String]
 
         public init(name: String, owner: String, encoding: String, collate: String, ctype: String,
                     localeProvider: String, iculocale: String? = nil, connectionLimit: Int = -1,
-                    comment: String? = nil, privileges: [Privilege]? = nil, settings: [Setting] = []) {
+                    comment: String? = nil, privileges: [Privilege]? = nil, settingValues: [Setting] = [],
+                    settings: [String] = [], grants: [String] = []) {
             self.name = name
             self.owner = owner
             self.encoding = encoding
@@ -82,7 +90,9 @@ public struct ArchiveHeader: Codable, Sendable, Equatable {
             self.connectionLimit = connectionLimit
             self.comment = comment
             self.privileges = privileges
+            self.settingValues = settingValues
             self.settings = settings
+            self.grants = grants
         }
     }
 

@@ -227,7 +227,7 @@ public final class ArchiveStreamReader {
         }
         let contentDigest = input.finishDigest()
         let footerOffset = input.position
-        let footerBytes = try input.readExactly(ArchiveFooter.size, what: "the footer")
+        let footerBytes = try input.readExactly(ArchiveFooter.size, what: "the footer", after: entriesRead.last)
         let footer = try ArchiveFooter(decoding: footerBytes, at: footerOffset)
         guard footer.tableOfContentsOffset == tocOffset, footer.tableOfContentsLength == tocLength else {
             throw ArchiveError(.corrupt, "the footer does not point at the table of contents", offset: footerOffset)
@@ -243,7 +243,7 @@ public final class ArchiveStreamReader {
     }
 
     static func after(_ entry: ArchiveEntry?) -> String {
-        entry.map { "after entry \($0.id), \($0.displayName)" } ?? "before the first entry"
+        entry.map { "after entry \($0.id), \($0.displayName)" } ?? "before any entry"
     }
 }
 

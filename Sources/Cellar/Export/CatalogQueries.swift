@@ -43,22 +43,22 @@ enum CatalogQueries {
             'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
             'notnull', a.attnotnull, 'generated', a.attgenerated, 'identity', a.attidentity,
             'islocal', a.attislocal, 'inhcount', a.attinhcount,
-            'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN
+            'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> atyp.typcollation THEN
                 (SELECT \(qualified("cn.nspname", "co.collname")) FROM pg_catalog.pg_collation co
                  JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
-            'defaultOid', ad.oid, 'defaultExpr', pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
+            'defaultOid', ad.oid::int8, 'defaultExpr', pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
             'acl', \(acl("a.attacl")),
-            'storage', a.attstorage, 'typstorage', t.typstorage, 'stattarget', a.attstattarget, 'options', a.attoptions
+            'storage', a.attstorage, 'typstorage', atyp.typstorage, 'stattarget', a.attstattarget, 'options', a.attoptions
           ) ORDER BY a.attnum)
          FROM pg_catalog.pg_attribute a
-         JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+         JOIN pg_catalog.pg_type atyp ON atyp.oid = a.atttypid
          LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
          WHERE a.attrelid = \(relation) AND a.attnum > 0 AND NOT a.attisdropped)
         """
     }
 
     static let schemas = wrap("""
-        SELECT n.oid, n.nspname AS name, pg_catalog.quote_ident(n.nspname) AS qname,
+        SELECT n.oid::int8 AS oid, n.nspname AS name, pg_catalog.quote_ident(n.nspname) AS qname,
                pg_catalog.pg_get_userbyid(n.nspowner) AS owner, \(acl("n.nspacl")) AS acl
         FROM pg_catalog.pg_namespace n
         WHERE \(userSchema("n")) AND \(notExtensionMember("pg_namespace", "n.oid"))
@@ -66,7 +66,7 @@ enum CatalogQueries {
         """)
 
     static let extensions = wrap("""
-        SELECT e.oid, e.extname AS name, pg_catalog.quote_ident(e.extname) AS qname, n.nspname AS schema,
+        SELECT e.oid::int8 AS oid, e.extname AS name, pg_catalog.quote_ident(e.extname) AS qname, n.nspname AS schema,
                pg_catalog.quote_ident(n.nspname) AS qschema, e.extversion AS version
         FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
         WHERE e.oid >= 16384
@@ -74,7 +74,7 @@ enum CatalogQueries {
         """)
 
     static let relations = wrap("""
-        SELECT c.oid, n.nspname AS schema, c.relname AS name, \(qualified("n.nspname", "c.relname")) AS qname,
+        SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, \(qualified("n.nspname", "c.relname")) AS qname,
                c.relkind AS kind, c.relpersistence AS persistence, pg_catalog.pg_get_userbyid(c.relowner) AS owner,
                c.relispartition AS ispartition, pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS partbound,
                CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partkey,
@@ -86,7 +86,7 @@ enum CatalogQueries {
                (SELECT json_agg(\(qualified("pn.nspname", "p.relname")) ORDER BY i.inhseqno)
                   FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
                   JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid) AS parents,
-               (SELECT json_agg(i.inhparent ORDER BY i.inhseqno) FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) AS "parentOids",
+               (SELECT json_agg(i.inhparent::int8 ORDER BY i.inhseqno) FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) AS "parentOids",
                c.relreplident AS replident,
                CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END AS oftype,
                \(columns(of: "c.oid")) AS columns
@@ -98,11 +98,11 @@ enum CatalogQueries {
         """)
 
     static let sequences = wrap("""
-        SELECT c.oid, n.nspname AS schema, c.relname AS name, \(qualified("n.nspname", "c.relname")) AS qname,
+        SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, \(qualified("n.nspname", "c.relname")) AS qname,
                pg_catalog.pg_get_userbyid(c.relowner) AS owner, pg_catalog.format_type(s.seqtypid, NULL) AS type,
                s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmax::text AS max, s.seqmin::text AS min,
                s.seqcache::text AS cache, s.seqcycle AS cycle, \(acl("c.relacl")) AS acl,
-               d.refobjid AS "ownerTableOid", \(qualified("tn.nspname", "t.relname")) AS "ownerTable",
+               d.refobjid::int8 AS "ownerTableOid", \(qualified("tn.nspname", "t.relname")) AS "ownerTable",
                a.attname AS "ownerColumn", pg_catalog.quote_ident(a.attname) AS "ownerColumnQ", d.deptype AS ownership
         FROM pg_catalog.pg_sequence s
         JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid
@@ -117,12 +117,12 @@ enum CatalogQueries {
         """)
 
     static let constraints = wrap("""
-        SELECT co.oid, co.conname AS name, pg_catalog.quote_ident(co.conname) AS qname, co.contype AS type,
-               co.conrelid AS "relationOid", coalesce(\(qualified("n.nspname", "c.relname")), '') AS relation,
+        SELECT co.oid::int8 AS oid, co.conname AS name, pg_catalog.quote_ident(co.conname) AS qname, co.contype AS type,
+               co.conrelid::int8 AS "relationOid", coalesce(\(qualified("n.nspname", "c.relname")), '') AS relation,
                coalesce(n.nspname, '') AS "relationSchema", coalesce(c.relname, '') AS "relationName",
-               coalesce(c.relkind::text, '') AS "relationKind", co.contypid AS "typeOid",
-               co.conislocal AS islocal, co.conparentid AS "parentOid", co.convalidated AS validated,
-               pg_catalog.pg_get_constraintdef(co.oid) AS definition, co.conindid AS "indexOid"
+               coalesce(c.relkind::text, '') AS "relationKind", co.contypid::int8 AS "typeOid",
+               co.conislocal AS islocal, co.conparentid::int8 AS "parentOid", co.convalidated AS validated,
+               pg_catalog.pg_get_constraintdef(co.oid) AS definition, co.conindid::int8 AS "indexOid"
         FROM pg_catalog.pg_constraint co
         JOIN pg_catalog.pg_namespace cn ON cn.oid = co.connamespace
         LEFT JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
@@ -132,15 +132,15 @@ enum CatalogQueries {
         """)
 
     static let indexes = wrap("""
-        SELECT i.indexrelid AS oid, n.nspname AS schema, ic.relname AS name, \(qualified("n.nspname", "ic.relname")) AS qname,
-               i.indrelid AS "tableOid", \(qualified("tn.nspname", "t.relname")) AS "table",
+        SELECT i.indexrelid::int8 AS oid, n.nspname AS schema, ic.relname AS name, \(qualified("n.nspname", "ic.relname")) AS qname,
+               i.indrelid::int8 AS "tableOid", \(qualified("tn.nspname", "t.relname")) AS "table",
                pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, i.indisclustered AS clustered,
-               (SELECT co.oid FROM pg_catalog.pg_constraint co WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid
+               (SELECT co.oid::int8 FROM pg_catalog.pg_constraint co WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid
                   AND co.contype IN ('p', 'u', 'x')) AS "constraintOid",
                (SELECT \(qualified("pn.nspname", "p.relname")) FROM pg_catalog.pg_inherits h
                   JOIN pg_catalog.pg_class p ON p.oid = h.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
                   WHERE h.inhrelid = i.indexrelid) AS "parentIndex",
-               (SELECT h.inhparent FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid) AS "parentIndexOid"
+               (SELECT h.inhparent::int8 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid) AS "parentIndexOid"
         FROM pg_catalog.pg_index i
         JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
         JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
@@ -151,7 +151,7 @@ enum CatalogQueries {
         """)
 
     static let functions = wrap("""
-        SELECT p.oid, n.nspname AS schema, p.proname AS name, \(qualified("n.nspname", "p.proname")) AS qname,
+        SELECT p.oid::int8 AS oid, n.nspname AS schema, p.proname AS name, \(qualified("n.nspname", "p.proname")) AS qname,
                p.prokind AS kind, pg_catalog.pg_get_userbyid(p.proowner) AS owner,
                pg_catalog.pg_get_function_identity_arguments(p.oid) AS "identityArguments",
                pg_catalog.pg_get_function_arguments(p.oid) AS arguments, \(acl("p.proacl")) AS acl,
@@ -161,11 +161,14 @@ enum CatalogQueries {
         JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
         JOIN pg_catalog.pg_language l ON l.oid = p.prolang
         WHERE \(userSchema("n")) AND \(notExtensionMember("pg_proc", "p.oid"))
+          -- range and multirange constructors come with their type
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend id WHERE id.classid = 'pg_proc'::pg_catalog.regclass
+                          AND id.objid = p.oid AND id.deptype = 'i')
         ORDER BY n.nspname, p.proname, p.oid
         """)
 
     static let aggregates = wrap("""
-        SELECT a.aggfnoid::oid AS oid, a.aggkind, a.aggtransfn::text AS transfn,
+        SELECT a.aggfnoid::oid::int8 AS oid, a.aggkind, a.aggtransfn::text AS transfn,
                pg_catalog.format_type(a.aggtranstype, NULL) AS transtype, a.aggtransspace AS transspace,
                CASE WHEN a.aggfinalfn::oid <> 0 THEN a.aggfinalfn::text END AS finalfn, a.aggfinalextra AS finalextra,
                a.aggfinalmodify AS finalmodify,
@@ -190,7 +193,7 @@ enum CatalogQueries {
         """)
 
     static let types = wrap("""
-        SELECT t.oid, n.nspname AS schema, t.typname AS name, \(qualified("n.nspname", "t.typname")) AS qname,
+        SELECT t.oid::int8 AS oid, n.nspname AS schema, t.typname AS name, \(qualified("n.nspname", "t.typname")) AS qname,
                t.typtype AS kind, pg_catalog.pg_get_userbyid(t.typowner) AS owner, \(acl("t.typacl")) AS acl,
                CASE WHEN t.typtype = 'e' THEN (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)
                   FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid) END AS labels,
@@ -210,7 +213,7 @@ enum CatalogQueries {
                CASE WHEN r.rngsubdiff::oid <> 0 THEN r.rngsubdiff::text END AS "rangeSubdiff",
                (SELECT \(qualified("mn.nspname", "m.typname")) FROM pg_catalog.pg_type m
                   JOIN pg_catalog.pg_namespace mn ON mn.oid = m.typnamespace WHERE m.oid = r.rngmultitypid) AS multirange,
-               t.typrelid AS "relationOid"
+               t.typrelid::int8 AS "relationOid"
         FROM pg_catalog.pg_type t
         JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
         LEFT JOIN pg_catalog.pg_range r ON r.rngtypid = t.oid
@@ -225,7 +228,7 @@ enum CatalogQueries {
         """)
 
     static let triggers = wrap("""
-        SELECT t.oid, t.tgname AS name, pg_catalog.quote_ident(t.tgname) AS qname, t.tgrelid AS "tableOid",
+        SELECT t.oid::int8 AS oid, t.tgname AS name, pg_catalog.quote_ident(t.tgname) AS qname, t.tgrelid::int8 AS "tableOid",
                \(qualified("n.nspname", "c.relname")) AS "table", n.nspname AS schema, c.relname AS "tableName",
                pg_catalog.pg_get_triggerdef(t.oid, false) AS definition, t.tgenabled AS enabled
         FROM pg_catalog.pg_trigger t
@@ -236,7 +239,7 @@ enum CatalogQueries {
         """)
 
     static let policies = wrap("""
-        SELECT p.oid, p.polname AS name, pg_catalog.quote_ident(p.polname) AS qname, p.polrelid AS "tableOid",
+        SELECT p.oid::int8 AS oid, p.polname AS name, pg_catalog.quote_ident(p.polname) AS qname, p.polrelid::int8 AS "tableOid",
                \(qualified("n.nspname", "c.relname")) AS "table", n.nspname AS schema, c.relname AS "tableName",
                p.polpermissive AS permissive, p.polcmd AS command,
                CASE WHEN p.polroles = '{0}' THEN NULL ELSE (SELECT json_agg(CASE WHEN u.r = 0 THEN 'PUBLIC'
@@ -252,9 +255,9 @@ enum CatalogQueries {
         """)
 
     static let statistics = wrap("""
-        SELECT s.oid, n.nspname AS schema, s.stxname AS name, \(qualified("n.nspname", "s.stxname")) AS qname,
+        SELECT s.oid::int8 AS oid, n.nspname AS schema, s.stxname AS name, \(qualified("n.nspname", "s.stxname")) AS qname,
                pg_catalog.pg_get_userbyid(s.stxowner) AS owner, pg_catalog.pg_get_statisticsobjdef(s.oid) AS definition,
-               s.stxrelid AS "tableOid", s.stxstattarget AS stattarget
+               s.stxrelid::int8 AS "tableOid", s.stxstattarget AS stattarget
         FROM pg_catalog.pg_statistic_ext s
         JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
         WHERE \(userSchema("n"))
@@ -262,7 +265,7 @@ enum CatalogQueries {
         """)
 
     static let defaultPrivileges = wrap("""
-        SELECT d.oid, pg_catalog.pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema,
+        SELECT d.oid::int8 AS oid, pg_catalog.pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema,
                pg_catalog.quote_ident(n.nspname) AS qschema, d.defaclobjtype AS objtype, \(acl("d.defaclacl")) AS acl
         FROM pg_catalog.pg_default_acl d
         LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
@@ -270,8 +273,8 @@ enum CatalogQueries {
         """)
 
     static let dependencies = wrap("""
-        SELECT d.classid::pg_catalog.regclass::text AS catalog, d.objid AS oid,
-               d.refclassid::pg_catalog.regclass::text AS "refCatalog", d.refobjid AS "refOid", d.deptype AS type
+        SELECT d.classid::pg_catalog.regclass::text AS catalog, d.objid::int8 AS oid,
+               d.refclassid::pg_catalog.regclass::text AS "refCatalog", d.refobjid::int8 AS "refOid", d.deptype AS type
         FROM pg_catalog.pg_depend d
         WHERE d.deptype IN ('n', 'a', 'i', 'e') AND d.objid >= 16384 AND d.refobjid >= 16384
         """)
@@ -279,22 +282,22 @@ enum CatalogQueries {
     /// Catalog rows that stand for another object: array types for their
     /// element type, row types for their relation, view rules for their view.
     static let links = wrap("""
-        SELECT 'type-element' AS link, t.oid, t.typelem AS target FROM pg_catalog.pg_type t
+        SELECT 'type-element' AS link, t.oid::int8 AS oid, t.typelem::int8 AS target FROM pg_catalog.pg_type t
           WHERE t.oid >= 16384 AND t.typelem <> 0 AND t.typlen = -1
         UNION ALL
-        SELECT 'type-relation', t.oid, t.typrelid FROM pg_catalog.pg_type t WHERE t.oid >= 16384 AND t.typrelid <> 0
+        SELECT 'type-relation', t.oid::int8, t.typrelid::int8 FROM pg_catalog.pg_type t WHERE t.oid >= 16384 AND t.typrelid <> 0
         UNION ALL
-        SELECT 'rule', r.oid, r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid >= 16384 AND r.rulename = '_RETURN'
+        SELECT 'rule', r.oid::int8, r.ev_class::int8 FROM pg_catalog.pg_rewrite r WHERE r.oid >= 16384 AND r.rulename = '_RETURN'
         """)
 
     static let descriptions = wrap("""
-        SELECT d.classoid::pg_catalog.regclass::text AS catalog, d.objoid AS oid, d.objsubid AS sub, d.description
+        SELECT d.classoid::pg_catalog.regclass::text AS catalog, d.objoid::int8 AS oid, d.objsubid AS sub, d.description
         FROM pg_catalog.pg_description d
         WHERE d.objoid >= 16384 OR (d.classoid = 'pg_namespace'::pg_catalog.regclass AND d.objoid = 2200)
         """)
 
     static let database = """
-        SELECT d.oid, d.datname, pg_catalog.pg_get_userbyid(d.datdba) AS owner,
+        SELECT d.oid::int8 AS oid, d.datname, pg_catalog.pg_get_userbyid(d.datdba) AS owner,
                pg_catalog.pg_encoding_to_char(d.encoding) AS encoding, d.datcollate, d.datctype,
                d.datconnlimit, pg_catalog.shobj_description(d.oid, 'pg_database') AS comment,
                d.datacl::text[]::text AS acltext, \(acl("d.datacl")) AS acl
@@ -311,14 +314,14 @@ enum CatalogQueries {
 
     /// Object kinds the exporter does not write, with the objects' names.
     static let unsupported: [(kind: String, query: String)] = [
-        ("large object", "SELECT 'large object ' || l.oid AS name FROM pg_catalog.pg_largeobject_metadata l ORDER BY l.oid"),
+        ("large object", "SELECT 'large object ' || l.oid::int8 AS name FROM pg_catalog.pg_largeobject_metadata l ORDER BY l.oid"),
         ("event trigger", "SELECT 'event trigger ' || pg_catalog.quote_ident(e.evtname) AS name FROM pg_catalog.pg_event_trigger e WHERE \(notExtensionMember("pg_event_trigger", "e.oid"))"),
         ("publication", "SELECT 'publication ' || pg_catalog.quote_ident(p.pubname) AS name FROM pg_catalog.pg_publication p"),
         ("subscription", "SELECT 'subscription ' || pg_catalog.quote_ident(s.subname) AS name FROM pg_catalog.pg_subscription s JOIN pg_catalog.pg_database d ON d.oid = s.subdbid WHERE d.datname = pg_catalog.current_database()"),
         ("foreign-data wrapper", "SELECT 'foreign-data wrapper ' || pg_catalog.quote_ident(w.fdwname) AS name FROM pg_catalog.pg_foreign_data_wrapper w WHERE \(notExtensionMember("pg_foreign_data_wrapper", "w.oid"))"),
         ("foreign server", "SELECT 'foreign server ' || pg_catalog.quote_ident(s.srvname) AS name FROM pg_catalog.pg_foreign_server s WHERE \(notExtensionMember("pg_foreign_server", "s.oid"))"),
         ("foreign table / other relation", """
-            SELECT CASE c.relkind WHEN 'f' THEN 'foreign table ' ELSE 'relation of kind ' || c.relkind || ' ' END || \(qualified("n.nspname", "c.relname")) AS name
+            SELECT 'foreign table ' || \(qualified("n.nspname", "c.relname")) AS name
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('f') AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
             """),
@@ -335,7 +338,7 @@ enum CatalogQueries {
         ("operator", "SELECT 'operator ' || o.oid::pg_catalog.regoperator::text AS name FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_operator", "o.oid"))"),
         ("operator class", "SELECT 'operator class ' || \(qualified("n.nspname", "o.opcname")) AS name FROM pg_catalog.pg_opclass o JOIN pg_catalog.pg_namespace n ON n.oid = o.opcnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_opclass", "o.oid"))"),
         ("operator family", "SELECT 'operator family ' || \(qualified("n.nspname", "o.opfname")) AS name FROM pg_catalog.pg_opfamily o JOIN pg_catalog.pg_namespace n ON n.oid = o.opfnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_opfamily", "o.oid"))"),
-        ("cast", "SELECT 'cast (' || pg_catalog.format_type(c.castsource, NULL) || ' AS ' || pg_catalog.format_type(c.casttarget, NULL) || ')' AS name FROM pg_catalog.pg_cast c WHERE c.oid >= 16384 AND \(notExtensionMember("pg_cast", "c.oid"))"),
+        ("cast", "SELECT 'cast (' || pg_catalog.format_type(c.castsource, NULL) || ' AS ' || pg_catalog.format_type(c.casttarget, NULL) || ')' AS name FROM pg_catalog.pg_cast c WHERE c.oid >= 16384 AND \(notExtensionMember("pg_cast", "c.oid")) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_cast'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'i')"),
         ("collation", "SELECT 'collation ' || \(qualified("n.nspname", "c.collname")) AS name FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_collation", "c.oid"))"),
         ("conversion", "SELECT 'conversion ' || \(qualified("n.nspname", "c.conname")) AS name FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_conversion", "c.oid"))"),
         ("text search configuration", "SELECT 'text search configuration ' || \(qualified("n.nspname", "c.cfgname")) AS name FROM pg_catalog.pg_ts_config c JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_config", "c.oid"))"),

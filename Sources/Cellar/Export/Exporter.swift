@@ -182,7 +182,7 @@ public final class Exporter {
         let rows = try connection.query("""
             SELECT \(CatalogQueries.qualified("n.nspname", "c.relname")) AS qname, n.nspname AS schema, c.relname AS name
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'p', 'm') AND \(CatalogQueries.userSchema("n")) AND \(CatalogQueries.notExtensionMember("pg_class", "c.oid"))
+            WHERE c.relkind IN ('r', 'p') AND \(CatalogQueries.userSchema("n")) AND \(CatalogQueries.notExtensionMember("pg_class", "c.oid"))
             """).rows
         let selection = options.selection
         let patterns = selection.tables.map(NamePattern.init)
@@ -280,12 +280,29 @@ enum DatabaseDescription {
                 settings.append(.init(role: entry.role, name: String(item[..<equals]), value: String(item[item.index(after: equals)...])))
             }
         }
+        let quotedName = quoteIdent(name)
+        let statements = settings.map { setting -> String in
+            // List-valued settings are stored already quoted item by item.
+            let listValued = ["search_path", "temp_tablespaces", "session_preload_libraries", "local_preload_libraries"].contains(setting.name)
+            let value = listValued ? setting.value : sqlLiteral(setting.value)
+            let target = setting.role.map { "ROLE \(quoteIdent($0)) IN DATABASE \(quotedName)" } ?? "DATABASE \(quotedName)"
+            return "ALTER \(target) SET \(quoteIdent(setting.name)) = \(value);"
+        }
+        let owner = try row.string("owner")
+        var grants: [String] = []
+        if let privileges {
+            grants.append("REVOKE ALL ON DATABASE \(quotedName) FROM PUBLIC;")
+            grants.append("REVOKE ALL ON DATABASE \(quotedName) FROM \(quoteIdent(owner));")
+            for privilege in privileges {
+                grants.append("GRANT \(privilege.privilege) ON DATABASE \(quotedName) TO \(privilege.grantee.map(quoteIdent) ?? "PUBLIC")\(privilege.grantable ? " WITH GRANT OPTION" : "");")
+            }
+        }
         return ArchiveHeader.Database(
-            name: name, owner: try row.string("owner"), encoding: try row.string("encoding"),
+            name: name, owner: owner, encoding: try row.string("encoding"),
             collate: try row.string("datcollate"), ctype: try row.string("datctype"),
             localeProvider: try row.string("provider"), iculocale: try row.optionalString("iculocale"),
             connectionLimit: try row.int("datconnlimit"), comment: try row.optionalString("comment"),
             privileges: privileges?.map { .init(grantor: $0.grantor, grantee: $0.grantee, privilege: $0.privilege, grantable: $0.grantable) },
-            settings: settings)
+            settingValues: settings, settings: statements, grants: grants)
     }
 }

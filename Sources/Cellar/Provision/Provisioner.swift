@@ -121,19 +121,24 @@ public final class Provisioner {
             passwords[target.role] = try writeSecret(forNewRole: target.role, path: target.secretPath)
             report.secretsWritten.append(target.secretPath)
         }
+        let validUntil = config.effectiveRotation.validFor.map { Date().addingTimeInterval($0) }
         try connection.transaction {
             if connection.isSuperuser {
-                // Keeps even the verifier out of the statement log; only a
-                // superuser may change log_statement.
-                try connection.execute("SET LOCAL log_statement = 'none'")
+                // Keeps even the verifier out of the statement log (and a failed
+                // statement's text out of its STATEMENT lines); only a superuser
+                // may change these.
+                try connection.execute("SET LOCAL log_statement = 'none'; SET LOCAL log_min_error_statement = 'panic'")
             }
             for step in steps {
                 if let target = step.newRolePassword, let password = passwords[target.role] {
-                    let verifier = try connection.encryptPassword(password, user: target.role, algorithm: "scram-sha-256")
+                    let verifier = try RolePassword.verifier(for: password, role: target.role, on: connection)
+                    // A missed rotation fails closed: the password expires when
+                    // rotation.validFor says, counted from its creation.
+                    let expiry = try validUntil.map { " VALID UNTIL \(try connection.escapeLiteral(SecretManifest.timestamp($0)))" } ?? ""
                     do {
-                        try connection.execute("\(step.sql) \(try connection.escapeLiteral(verifier))", redacted: true)
+                        try connection.execute("\(step.sql) \(try connection.escapeLiteral(verifier))\(expiry)", redacted: true)
                     } catch var error as PostgresError {
-                        error.statement = step.displaySQL
+                        error.statement = step.displaySQL + expiry
                         throw error
                     }
                     report.applied.append(step)

@@ -46,16 +46,9 @@ public struct RestorePlan: Sendable {
     /// Whether the restore runs this entry at all.
     public func includes(_ entry: ArchiveEntry) -> Bool {
         let isData = entry.data != nil || Self.dataKinds.contains(entry.kind)
-        switch entry.kind {
-        case "SETTINGS":
-            return true
-        case "OWNER" where options.noOwner || options.owner != nil:
-            return false
-        case "ACL", "DEFAULT ACL" where options.noPrivileges:
-            return false
-        default:
-            break
-        }
+        if entry.kind == "SETTINGS" { return true }
+        if entry.kind == "OWNER" && (options.noOwner || options.owner != nil) { return false }
+        if (entry.kind == "ACL" || entry.kind == "DEFAULT ACL") && options.noPrivileges { return false }
         if options.schemaOnly && isData { return false }
         if options.dataOnly && !isData { return false }
         return true
@@ -253,6 +246,7 @@ public struct RestorePlan: Sendable {
         var result = statement
         var spellings = ["\"" + old.replacingOccurrences(of: "\"", with: "\"\"") + "\""]
         if let quoted = try? SQLQuoting.identifier(old), !spellings.contains(quoted) { spellings.append(quoted) }
+        if old.range(of: "^[a-z_][a-z0-9_$]*$", options: .regularExpression) != nil { spellings.append(old) }
         for spelling in spellings {
             for keyword in ["DATABASE ", "database "] {
                 result = Self.replaceWholeName(in: result, prefix: keyword + spelling, with: keyword + newName)

@@ -124,6 +124,8 @@ extension RotationJournal: CustomStringConvertible, CustomDebugStringConvertible
 /// Why a rotation could not start or finish, in words a person can act on.
 public struct RotationError: Error, Sendable, CustomStringConvertible, LocalizedError {
     public var message: String
+    /// The role's Secret file holds another role's credentials: never overwrite it.
+    public var isForeignSecret = false
     public init(_ message: String) { self.message = message }
     public var description: String { message }
     public var errorDescription: String? { message }

@@ -90,7 +90,8 @@ public final class Rotator {
 
         var results: [RoleRotationResult] = []
         for role in roles {
-            if !isAlive(admin) {
+            // A failure may have been the connection's: check before going on.
+            if results.last?.succeeded == false, !isAlive(admin) {
                 logger.info("the admin connection was lost; reconnecting")
                 admin.close()
                 do {
@@ -141,14 +142,28 @@ public final class Rotator {
         removeLeftoverTemporaryFiles(of: secretPath)
         removeLeftoverTemporaryFiles(of: journalPath)
 
-        let current = try currentSecret(role, at: secretPath)
         if let journal = try RotationJournal.load(path: journalPath) {
             try check(journal, belongsTo: role, path: journalPath)
+            // The current Secret only matters as the password to restore; an
+            // unreadable one must not keep the journaled rotation from finishing
+            // (it is about to be replaced), one for another role must.
+            let current: SecretManifest.Parsed?
+            do {
+                current = try currentSecret(role, at: secretPath)
+            } catch let error as RotationError where error.isForeignSecret {
+                throw error
+            } catch {
+                logger.warning("\(error); finishing the journaled rotation anyway")
+                current = nil
+            }
             logger.info("\(journalPath): finishing the rotation of \(role.name) begun at \(SecretManifest.timestamp(journal.rotatedAt)) before anything else")
-            return try complete(journal, role: role, previous: current, secretPath: secretPath, journalPath: journalPath,
-                                outcome: .completedPending, admin: admin)
+            return try journaled(journalPath) {
+                try complete(journal, role: role, previous: current, secretPath: secretPath, journalPath: journalPath,
+                             outcome: .completedPending, admin: admin)
+            }
         }
 
+        let current = try currentSecret(role, at: secretPath)
         let now = Date()
         if let threshold = options.ifOlderThan, let fresh = freshness(of: current, threshold: threshold, now: now) {
             return RoleRotationResult(role: role.name, outcome: .fresh, secretFile: secretPath,
@@ -164,8 +179,23 @@ public final class Rotator {
             rotatedAt: now, validUntil: rotation.validFor.map { now.addingTimeInterval($0) })
         try journal.write(to: journalPath)
         pauseHook.reached(.beforeAlter)
-        return try complete(journal, role: role, previous: current, secretPath: secretPath, journalPath: journalPath,
-                            outcome: .rotated, admin: admin)
+        return try journaled(journalPath) {
+            try complete(journal, role: role, previous: current, secretPath: secretPath, journalPath: journalPath,
+                         outcome: .rotated, admin: admin)
+        }
+    }
+
+    /// Runs `body`; when it fails with the journal still in place, says that
+    /// the next run finishes the rotation.
+    private func journaled(_ journalPath: String, _ body: () throws -> RoleRotationResult) throws -> RoleRotationResult {
+        do {
+            return try body()
+        } catch let error as RotationError {
+            throw error
+        } catch {
+            guard FileManager.default.fileExists(atPath: journalPath) else { throw error }
+            throw RotationError("\(error); the new password is journaled in \(journalPath) and the next rotate finishes the rotation")
+        }
     }
 
     /// Sets the journal's verifier, verifies, promotes it into the Secret and
@@ -206,7 +236,7 @@ public final class Rotator {
         guard let previous, previous.username == role.name, !previous.password.isEmpty else {
             // Nowhere else holds a password for the role: keep the journal,
             // which has the one the server now has.
-            throw RotationError("\(why); there is no previous password to restore (no Secret at \(secretPath)), so the new one stays set and journaled in \(journalPath): fix the cause and run rotate again to finish")
+            throw RotationError("\(why); there is no previous password to restore (no readable Secret at \(secretPath)), so the new one stays set and journaled in \(journalPath): fix the cause and run rotate again to finish")
         }
         let validFor = config.effectiveRotation.validFor
         var validUntil: Date?
@@ -253,7 +283,9 @@ public final class Rotator {
             throw RotationError("cannot read the current Secret, which holds the password to restore should the new one fail: \(error)")
         }
         if let current, current.username != role.name {
-            throw RotationError("\(path) holds the credentials of \(displayQuoted(current.username)), not of \(displayQuoted(role.name)); check secret.file in \(config.source)")
+            var error = RotationError("\(path) holds the credentials of \(displayQuoted(current.username)), not of \(displayQuoted(role.name)); check secret.file in \(config.source)")
+            error.isForeignSecret = true
+            throw error
         }
         return current
     }

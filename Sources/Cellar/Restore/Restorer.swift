@@ -1,0 +1,584 @@
+import CellarSupport
+import Foundation
+import Logging
+import PostgresClient
+
+/// Restores a pgcellar archive into a database: checks first, then pre-data
+/// on one connection, data chunks and index builds on `-j` connections,
+/// foreign keys last, sequence values, materialized views, ANALYZE.
+///
+/// ```swift
+/// var options = RestoreOptions(dsn: "host=db dbname=staging")
+/// options.create = true
+/// options.jobs = 4
+/// let summary = try Restorer(options: options, logger: logger).restore(from: .file("export.sql.zst"))
+/// ```
+public struct Restorer: Sendable {
+    /// Where the archive comes from.
+    public enum Source {
+        /// A file: its footer, header and table of contents are checked
+        /// before anything connects, and its entries read in any order.
+        case file(String)
+        /// A pipe or standard input: entries are checked as they stream.
+        case stream(ByteSource)
+    }
+
+    public var options: RestoreOptions
+    public var logger: Logger
+
+    public init(options: RestoreOptions, logger: Logger) {
+        self.options = options
+        self.logger = logger
+    }
+
+    /// The database `--dbname` names (what `--create` creates).
+    public func targetDatabaseName() throws -> String {
+        let info = try ConnectionInfo(options.dsn)
+        if let name = info.database, !name.isEmpty, !name.contains("=") { return name }
+        let environment = ProcessInfo.processInfo.environment
+        if let name = environment["PGDATABASE"], !name.isEmpty { return name }
+        if let user = info.user ?? environment["PGUSER"], !user.isEmpty { return user }
+        throw RestoreError("--dbname names no database (add dbname=NAME or /NAME to it)")
+    }
+
+    /// Runs the restore.
+    ///
+    /// - Throws: ``RestoreError`` naming the object and statement that
+    ///   failed; ``ArchiveError`` when the archive is damaged;
+    ///   `ConnectionError` when the server cannot be reached. A database
+    ///   that `--create` made is dropped again unless `--keep-on-error`.
+    public func restore(from source: Source) throws -> RestoreSummary {
+        if let problem = options.problems.first { throw RestoreError(problem) }
+        let started = Date()
+        let database = try targetDatabaseName()
+        switch source {
+        case .file(let path):
+            let reader = try ArchiveReader(path: path)
+            let plan = RestorePlan(header: reader.header, options: options)
+            return try prepareAndRun(plan: plan, database: database, started: started) { run in
+                try run.restoreFile(reader)
+            }
+        case .stream(let input):
+            let reader = try ArchiveStreamReader(source: BufferedInput(input))
+            let plan = RestorePlan(header: reader.header, options: options)
+            return try prepareAndRun(plan: plan, database: database, started: started) { run in
+                try run.restoreStream(reader)
+            }
+        }
+    }
+
+    // MARK: - Checks, --create, clean-up
+
+    private func prepareAndRun(plan: RestorePlan, database: String, started: Date,
+                               _ body: (RestoreRun) throws -> Void) throws -> RestoreSummary {
+        var created = false
+        if options.create {
+            let maintenance = try Connection(options.dsn, overrides: [("dbname", "postgres")], logger: logger)
+            defer { maintenance.close() }
+            try checkRoles(plan, on: maintenance)
+            if try maintenance.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", [database]).rowCount > 0 {
+                throw RestoreError("database \(database) already exists; --create makes a new one (drop it first, or restore into it without --create)")
+            }
+            let statement = try plan.createDatabaseStatement(name: database)
+            logger.info("creating database \(database)")
+            do {
+                try maintenance.execute(statement)
+            } catch {
+                throw RestoreError.wrapping(error, object: "DATABASE \(database)", statement: statement)
+            }
+            created = true
+        } else {
+            let target = try Connection(options.dsn, logger: logger)
+            defer { target.close() }
+            try checkRoles(plan, on: target)
+            if !options.dataOnly { try checkEmpty(target, database: database) }
+        }
+
+        let run = RestoreRun(plan: plan, logger: logger, database: database)
+        do {
+            try body(run)
+            if created {
+                let maintenance = try Connection(options.dsn, overrides: [("dbname", "postgres")], logger: logger)
+                defer { maintenance.close() }
+                for statement in try plan.databaseStatements(name: database) {
+                    do {
+                        try maintenance.execute(statement)
+                    } catch {
+                        throw RestoreError.wrapping(error, object: "DATABASE \(database)", statement: statement)
+                    }
+                }
+            }
+        } catch {
+            run.closeSessions()
+            if created {
+                if options.keepOnError {
+                    logger.error("restore failed; keeping database \(database) as asked (--keep-on-error)")
+                } else {
+                    dropCreatedDatabase(database)
+                }
+            }
+            throw error
+        }
+        run.closeSessions()
+        let counters = run.counters
+        return RestoreSummary(
+            database: database, created: created, jobs: options.jobs, entries: run.entriesRestored,
+            tables: counters.loadedTables.count, dataChunks: counters.chunks, rows: counters.rows,
+            dataBytes: counters.bytes, sequencesSet: counters.sequences,
+            materializedViewsRefreshed: counters.refreshes,
+            seconds: Date().timeIntervalSince(started), phases: run.phaseSeconds)
+    }
+
+    private func dropCreatedDatabase(_ database: String) {
+        do {
+            let maintenance = try Connection(options.dsn, overrides: [("dbname", "postgres")], logger: logger)
+            defer { maintenance.close() }
+            try maintenance.execute("DROP DATABASE IF EXISTS \(try maintenance.escapeIdentifier(database)) WITH (FORCE)")
+            logger.info("dropped database \(database), which this restore created (--keep-on-error keeps it)")
+        } catch {
+            logger.error("could not drop database \(database) after the failed restore: \(error)")
+        }
+    }
+
+    /// Stops before writing when roles the archive needs are missing.
+    func checkRoles(_ plan: RestorePlan, on connection: Connection) throws {
+        let required = plan.requiredRoles
+        guard !required.isEmpty else { return }
+        let missing = try connection.query(
+            "SELECT name FROM unnest($1::text[]) AS name WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = name) ORDER BY 1",
+            [RestorePlan.textArray(required)]
+        ).rows.compactMap { $0["name"] }
+        guard missing.isEmpty else {
+            throw RestoreError("""
+                the archive references roles that do not exist on the target server: \(missing.joined(separator: ", ")). \
+                Create them first (pgcellar provision), or restore with --owner ROLE / --no-owner (owners) and --no-privileges (grants)
+                """)
+        }
+    }
+
+    /// Refuses a target that already holds user objects.
+    func checkEmpty(_ connection: Connection, database: String) throws {
+        let objects = try connection.query(Self.userObjectsQuery).rows.compactMap { $0["object"] }
+        guard objects.isEmpty else {
+            let shown = objects.prefix(5).joined(separator: ", ") + (objects.count > 5 ? ", ..." : "")
+            throw RestoreError("database \(database) is not empty (it holds \(shown)); restore into a fresh database (--create makes one) or load rows only with --data-only")
+        }
+    }
+
+    static let userObjectsQuery = """
+        SELECT object FROM (
+          SELECT format('%s %I.%I', CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                   WHEN 'S' THEN 'sequence' WHEN 'i' THEN 'index' WHEN 'f' THEN 'foreign table' ELSE 'table' END,
+                 n.nspname, c.relname) AS object
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'
+          UNION ALL
+          SELECT format('schema %I', nspname) FROM pg_catalog.pg_namespace
+           WHERE nspname NOT IN ('public', 'pg_catalog', 'information_schema', 'pg_toast') AND nspname !~ '^pg_(toast_)?temp_'
+          UNION ALL
+          SELECT format('function %I.%I', n.nspname, p.proname)
+            FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+          UNION ALL
+          SELECT format('type %I.%I', n.nspname, t.typname)
+            FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+           WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'
+             AND t.typrelid = 0 AND t.typcategory <> 'A'
+          UNION ALL
+          SELECT format('extension %I', extname) FROM pg_catalog.pg_extension WHERE extname <> 'plpgsql'
+        ) AS objects LIMIT 6
+        """
+}
+
+// MARK: - One run
+
+/// The state of one restore once the checks have passed.
+final class RestoreRun: @unchecked Sendable {
+    // @unchecked Sendable: the coordinating thread owns every var; workers
+    // touch only `counters` (locked) and their own connection.
+    let plan: RestorePlan
+    let logger: Logger
+    let database: String
+    let counters = RestoreCounters()
+    private(set) var entriesRestored = 0
+    private(set) var phaseSeconds: [String: Double] = [:]
+    private var sessions: RestoreSessions?
+    /// The archive's own session settings (`SETTINGS` entries), for every new connection.
+    private var archiveSettings: [String] = []
+
+    var options: RestoreOptions { plan.options }
+
+    init(plan: RestorePlan, logger: Logger, database: String) {
+        self.plan = plan
+        self.logger = logger
+        self.database = database
+    }
+
+    func closeSessions() {
+        sessions?.close()
+        sessions = nil
+    }
+
+    // MARK: Connections
+
+    private func openSession() throws -> Connection {
+        let connection = try Connection(plan.options.dsn, overrides: [("application_name", "pgcellar restore")], logger: logger)
+        do {
+            for sql in archiveSettings { try connection.execute(sql) }
+            for statement in try plan.sessionSetup() { try connection.execute(statement) }
+        } catch {
+            connection.close()
+            throw RestoreError.wrapping(error, object: "the session settings", statement: nil)
+        }
+        return connection
+    }
+
+    /// The first connection, then as many as `-j` asks for.
+    private func connections(_ count: Int) throws -> RestoreSessions {
+        var connections = sessions?.connections ?? []
+        while connections.count < count { connections.append(try openSession()) }
+        let pool = RestoreSessions(connections)
+        sessions = pool
+        return pool
+    }
+
+    private func timed<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
+        let start = Date()
+        defer { phaseSeconds[phase, default: 0] += Date().timeIntervalSince(start) }
+        return try body()
+    }
+
+    // MARK: Statements
+
+    /// Runs one non-data entry's SQL, naming the entry if it fails.
+    func execute(_ entry: ArchiveEntry, sql: String, on connection: Connection) throws {
+        guard !sql.isEmpty else { return }
+        var attempt = 0
+        while true {
+            do {
+                try connection.execute(sql)
+                break
+            } catch let error as PostgresError where error.code == .deadlockDetected && attempt < 5 && !connection.isInTransaction {
+                // Two foreign keys between the same tables, added at once,
+                // can deadlock; the statement rolled back, so run it again.
+                attempt += 1
+                logger.debug("deadlock restoring \(entry.displayName); retrying")
+            } catch {
+                throw RestoreError.wrapping(error, object: entry.displayName, statement: sql)
+            }
+        }
+        // An entry that switched session authorization (grants by another
+        // grantor) also reset SET ROLE.
+        if let owner = options.owner, sql.contains("SESSION AUTHORIZATION") {
+            try connection.execute("SET ROLE \(try connection.escapeIdentifier(owner))")
+        }
+        counters.addStatement(kind: entry.kind)
+    }
+
+    /// Loads one chunk of rows with COPY and checks the count.
+    ///
+    /// - Parameters:
+    ///   - freeze: TRUNCATE and `COPY ... FREEZE` in one transaction (the
+    ///     table is empty and no other connection loads it).
+    ///   - produce: Writes the chunk's rows (COPY text format) to the server.
+    func load(_ entry: ArchiveEntry, freeze: Bool, on connection: Connection,
+              _ produce: (CopyInWriter) throws -> Void) throws {
+        guard let data = entry.data else { return }
+        var statement = data.copyStatement.trimmingCharacters(in: .whitespaces)
+        if statement.hasSuffix(";") { statement.removeLast() }
+        if freeze { statement += " WITH (FREEZE)" }
+        let rows: Int
+        do {
+            if freeze {
+                let table = "\(try connection.escapeIdentifier(data.tableSchema)).\(try connection.escapeIdentifier(data.tableName))"
+                rows = try connection.transaction {
+                    try connection.execute("TRUNCATE ONLY \(table)")
+                    return try connection.copyIn(statement, produce)
+                }
+            } else {
+                rows = try connection.copyIn(statement, produce)
+            }
+        } catch {
+            if connection.isInTransaction, !options.singleTransaction { _ = try? connection.execute("ROLLBACK") }
+            throw RestoreError.wrapping(error, object: entry.displayName, statement: statement)
+        }
+        guard rows == data.rows else {
+            throw RestoreError("loaded \(rows) rows, but the archive says the chunk holds \(data.rows)",
+                               object: entry.displayName, statement: statement)
+        }
+        counters.addChunk(table: "\(data.tableSchema).\(data.tableName)", rows: rows, bytes: entry.uncompressedSize)
+    }
+
+    // MARK: - From a file
+
+    func restoreFile(_ reader: ArchiveReader) throws {
+        let selected = reader.entries.filter(plan.includes)
+        archiveSettings = try selected.filter { RestorePlan.phase(of: $0) == .session }.map { try reader.sql($0) }
+        if options.singleTransaction {
+            return try restoreInOneTransaction(selected, reader: reader)
+        }
+        let preData = selected.filter { RestorePlan.phase(of: $0) == .preData }
+        let later = selected.filter { [.data, .postData].contains(RestorePlan.phase(of: $0)) }
+        let first = try connections(1)[0]
+        try timed("pre-data") {
+            logger.info("pre-data: \(preData.count) entries on one connection")
+            for entry in preData {
+                try execute(entry, sql: try reader.sql(entry), on: first)
+                entriesRestored += 1
+            }
+        }
+        let items = RestorePlan.schedule(later, allEntries: reader.entries)
+        let chunks = items.filter { $0.entry.data != nil }.count
+        logger.info("data and post-data: \(chunks) data chunks, \(items.count - chunks) statements on \(options.jobs) connections")
+        try timed("data and post-data") {
+            try runScheduled(items) { item, connection in
+                if item.entry.data != nil {
+                    try self.load(item.entry, freeze: RestorePlan.freezable(item.entry, options: self.options), on: connection) { writer in
+                        try reader.readCopyRows(item.entry) { try writer.write($0) }
+                    }
+                } else {
+                    try self.execute(item.entry, sql: try reader.sql(item.entry), on: connection)
+                }
+            }
+        }
+        entriesRestored += items.count
+        try analyze()
+    }
+
+    /// `--single-transaction`: every entry in archive order on one connection,
+    /// committed only at the end (after a stream has been checked to its end).
+    private func restoreInOneTransaction(_ selected: [ArchiveEntry], reader: ArchiveReader) throws {
+        let connection = try connections(1)[0]
+        try timed("restore") {
+            try connection.transaction {
+                for entry in selected where RestorePlan.phase(of: entry) != .session {
+                    if entry.data != nil {
+                        try load(entry, freeze: false, on: connection) { writer in
+                            try reader.readCopyRows(entry) { try writer.write($0) }
+                        }
+                    } else {
+                        try execute(entry, sql: try reader.sql(entry), on: connection)
+                    }
+                    entriesRestored += 1
+                }
+            }
+        }
+        try analyze()
+    }
+
+    // MARK: - From a stream
+
+    func restoreStream(_ reader: ArchiveStreamReader) throws {
+        let first = try connections(1)[0]
+        if options.singleTransaction {
+            try timed("restore") {
+                try first.transaction {
+                    while let entry = try reader.next() {
+                        guard plan.includes(entry) else { continue }
+                        try streamEntryInline(entry, reader: reader, on: first)
+                    }
+                }
+            }
+            return try analyze()
+        }
+
+        // Pre-data, as it arrives, until the first data chunk.
+        var firstData: ArchiveEntry?
+        var deferred: [(entry: ArchiveEntry, sql: String)] = []
+        try timed("pre-data") {
+            while let entry = try reader.next() {
+                guard plan.includes(entry) else { continue }
+                switch RestorePlan.phase(of: entry) {
+                case .data:
+                    firstData = entry
+                    return
+                case .session, .preData:
+                    try streamEntryInline(entry, reader: reader, on: first)
+                case .postData:
+                    deferred.append((entry, try Self.payloadText(reader)))
+                }
+            }
+        }
+
+        // Data: this thread reads and checks chunks, -j connections load them.
+        if let firstData {
+            try timed("data") { deferred += try streamData(reader, first: firstData) }
+        }
+
+        // Post-data, once the whole stream has checked out.
+        let items = RestorePlan.schedule(deferred.map(\.entry), allEntries: reader.entriesRead)
+        var sqlByID: [Int: String] = [:]
+        for (entry, sql) in deferred { sqlByID[entry.id] = sql }
+        let statements = sqlByID
+        try timed("post-data") {
+            try runScheduled(items) { item, connection in
+                try self.execute(item.entry, sql: statements[item.entry.id] ?? "", on: connection)
+            }
+        }
+        entriesRestored += items.count
+        try analyze()
+    }
+
+    private func streamEntryInline(_ entry: ArchiveEntry, reader: ArchiveStreamReader, on connection: Connection) throws {
+        switch RestorePlan.phase(of: entry) {
+        case .data:
+            try load(entry, freeze: false, on: connection) { writer in
+                try reader.readCopyRows { try writer.write($0) }
+            }
+        case .session:
+            let sql = try Self.payloadText(reader)
+            archiveSettings.append(sql)
+            try execute(entry, sql: sql, on: connection)
+        case .preData, .postData:
+            try execute(entry, sql: try Self.payloadText(reader), on: connection)
+        }
+        entriesRestored += 1
+    }
+
+    /// Reads the rest of the stream: data chunks go to the loading
+    /// connections through a small queue (memory stays at a few chunks),
+    /// other entries are returned for the post-data phase.
+    private func streamData(_ reader: ArchiveStreamReader, first: ArchiveEntry) throws -> [(entry: ArchiveEntry, sql: String)] {
+        let jobs = options.jobs
+        let pool = try connections(jobs)
+        let queue = ChunkQueue(capacity: max(1, jobs / 2))
+        let state = StreamState(reader: reader, first: first)
+        logger.info("data: loading chunks on \(jobs) connection\(jobs == 1 ? "" : "s") as they stream")
+        _ = try WorkerPool.run(threads: jobs + 1, name: "pgc-restore") { context in
+            if context.index == jobs {
+                do {
+                    try self.produce(state, into: queue, context: context)
+                    queue.close()
+                } catch {
+                    queue.fail()
+                    throw error
+                }
+                return
+            }
+            let connection = pool[context.index]
+            while let chunk = queue.take() {
+                do {
+                    try self.load(chunk.entry, freeze: false, on: connection) { writer in try writer.write(chunk.rows) }
+                } catch {
+                    queue.fail()
+                    throw error
+                }
+            }
+        }
+        entriesRestored += state.chunks
+        return state.deferred
+    }
+
+    private func produce(_ state: StreamState, into queue: ChunkQueue, context: WorkerContext) throws {
+        var current: ArchiveEntry? = state.first
+        while let entry = current, !context.isCancelled {
+            if plan.includes(entry) {
+                if entry.data != nil {
+                    var rows: [UInt8] = []
+                    rows.reserveCapacity(Int(entry.uncompressedSize))
+                    try state.reader.readCopyRows { rows.append(contentsOf: $0) }
+                    guard queue.put(ChunkQueue.Chunk(entry: entry, rows: rows)) else { return }
+                    state.chunks += 1
+                } else {
+                    state.deferred.append((entry, try Self.payloadText(state.reader)))
+                }
+            }
+            current = try state.reader.next()
+        }
+    }
+
+    /// The reader and what it found, for the one thread that reads the stream.
+    private final class StreamState: @unchecked Sendable {
+        // @unchecked Sendable: only the producing worker touches it while the
+        // pool runs; the coordinating thread reads it after the pool returns.
+        let reader: ArchiveStreamReader
+        let first: ArchiveEntry
+        var deferred: [(entry: ArchiveEntry, sql: String)] = []
+        var chunks = 0
+
+        init(reader: ArchiveStreamReader, first: ArchiveEntry) {
+            self.reader = reader
+            self.first = first
+        }
+    }
+
+    static func payloadText(_ reader: ArchiveStreamReader) throws -> String {
+        var bytes: [UInt8] = []
+        try reader.readPayload { bytes.append(contentsOf: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    // MARK: - Parallel work
+
+    /// Runs scheduled items on `-j` connections; the first failure stops the rest.
+    private func runScheduled(_ items: [RestorePlan.Item],
+                              _ work: @escaping @Sendable (RestorePlan.Item, Connection) throws -> Void) throws {
+        guard !items.isEmpty else { return }
+        let jobs = min(options.jobs, max(1, items.count))
+        let pool = try connections(jobs)
+        let scheduler = RestoreScheduler(items)
+        _ = try WorkerPool.run(threads: jobs, name: "pgc-restore") { context in
+            let connection = pool[context.index]
+            while let index = scheduler.next() {
+                do {
+                    try work(items[index], connection)
+                } catch {
+                    scheduler.fail()
+                    throw error
+                }
+                scheduler.complete(index)
+            }
+        }
+    }
+
+    /// ANALYZE of every loaded table, on the `-j` connections.
+    private func analyze() throws {
+        let tables = counters.loadedTables
+        guard !tables.isEmpty else { return }
+        try timed("analyze") {
+            let pool = try connections(min(options.jobs, tables.count))
+            let queue = WorkQueue(tables)
+            let count = pool.connections.count
+            _ = try WorkerPool.run(threads: count, name: "pgc-analyze") { context in
+                let connection = pool[context.index]
+                while !context.isCancelled, let table = queue.next() {
+                    let parts = table.split(separator: ".", maxSplits: 1).map(String.init)
+                    let name = "\(try connection.escapeIdentifier(parts[0])).\(try connection.escapeIdentifier(parts[1]))"
+                    do {
+                        try connection.execute("ANALYZE \(name)")
+                    } catch {
+                        throw RestoreError.wrapping(error, object: "ANALYZE \(table)", statement: "ANALYZE \(name)")
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads a pipe in large pieces so the archive's many small frame headers do
+/// not each cost a system call.
+final class BufferedInput: ByteSource {
+    private let source: ByteSource
+    private var buffer: [UInt8]
+    private var start = 0
+    private var end = 0
+
+    init(_ source: ByteSource, capacity: Int = 1 << 20) {
+        self.source = source
+        self.buffer = [UInt8](repeating: 0, count: capacity)
+    }
+
+    func read(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard destination.count > 0 else { return 0 }
+        if start == end {
+            if destination.count >= buffer.count { return try source.read(into: destination) }
+            end = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            start = 0
+            if end == 0 { return 0 }
+        }
+        let count = min(destination.count, end - start)
+        buffer.withUnsafeBytes { destination.baseAddress!.copyMemory(from: $0.baseAddress! + start, byteCount: count) }
+        start += count
+        return count
+    }
+}

@@ -1,0 +1,138 @@
+import ArgumentParser
+import Cellar
+import CellarSupport
+import Foundation
+import Logging
+
+/// `pgcellar restore`: load an export into a database, in parallel and verified.
+public struct RestoreCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Restore a pgcellar export into a database, in parallel and verified.",
+        discussion: """
+        Before anything is written, a file's footer, header and table of contents are
+        checked, the roles the export references must exist (unless --owner, --no-owner
+        or --no-privileges make them unnecessary), and the target must hold no objects
+        (unless --data-only). Pre-data runs on one connection; then table chunks load on
+        -j connections (several on one large table), each chunk's SHA-256 and row count
+        checked; indexes and constraints build as soon as their table is loaded, foreign
+        keys last; then sequence values, materialized views and ANALYZE.
+
+        From standard input (FILE -), entries are checked as they stream and the run
+        fails on the first bad one. --create makes the database through the maintenance
+        database `postgres` with the export's encoding, locale, settings and privileges,
+        and drops it again if the restore fails (unless --keep-on-error).
+        """)
+
+    @Argument(help: ArgumentHelp("The export file, or - for standard input.", valueName: "FILE"))
+    public var file: String
+
+    @Option(name: [.customShort("d"), .customLong("dbname")], help: ArgumentHelp(
+        "The target database as a libpq conninfo string or postgresql:// URI. No passwords here: use ~/.pgpass, PGPASSFILE or PGPASSWORD.",
+        valueName: "DSN"))
+    public var dbname: String
+
+    @Flag(name: [.customShort("C"), .customLong("create")], help: "Create the database first (through the maintenance database postgres); fail if it exists.")
+    public var create = false
+
+    @Option(name: [.customShort("j"), .customLong("jobs")], help: "Connections loading data and building indexes at once.")
+    public var jobs = 1
+
+    @Option(name: .customLong("owner"), help: ArgumentHelp("Make ROLE own every restored object (and the database, with --create).", valueName: "ROLE"))
+    public var owner: String?
+
+    @Flag(name: [.customShort("O"), .customLong("no-owner")], help: "Do not restore ownership: objects belong to the role that restores them.")
+    public var noOwner = false
+
+    @Flag(name: [.customShort("x"), .customLong("no-privileges")], help: "Do not restore privileges (GRANT/REVOKE).")
+    public var noPrivileges = false
+
+    @Flag(name: [.customShort("s"), .customLong("schema-only")], help: "Restore the schema, no rows.")
+    public var schemaOnly = false
+
+    @Flag(name: [.customShort("a"), .customLong("data-only")], help: "Restore rows and sequence values into an existing schema.")
+    public var dataOnly = false
+
+    @Flag(name: .customLong("disable-triggers"), help: "With --data-only: load with session_replication_role = replica (superuser), so triggers and foreign keys do not fire.")
+    public var disableTriggers = false
+
+    @Flag(name: [.customShort("1"), .customLong("single-transaction")], help: "Restore in one transaction on one connection: all or nothing.")
+    public var singleTransaction = false
+
+    @Flag(name: .customLong("keep-on-error"), help: "With --create: keep the database when the restore fails (for inspection).")
+    public var keepOnError = false
+
+    @Option(name: .customLong("encoding"), help: "With --create: the database's encoding instead of the export's.")
+    public var encoding: String?
+
+    @Option(name: .customLong("locale"), help: "With --create: the database's collation and ctype instead of the export's.")
+    public var locale: String?
+
+    @OptionGroup public var outputOptions: OutputOptions
+
+    public init() {}
+
+    var restoreOptions: RestoreOptions {
+        var options = RestoreOptions(dsn: dbname)
+        options.create = create
+        options.jobs = jobs
+        options.owner = owner
+        options.noOwner = noOwner
+        options.noPrivileges = noPrivileges
+        options.schemaOnly = schemaOnly
+        options.dataOnly = dataOnly
+        options.singleTransaction = singleTransaction
+        options.keepOnError = keepOnError
+        options.disableTriggers = disableTriggers
+        options.encoding = encoding
+        options.locale = locale
+        return options
+    }
+
+    public func validate() throws {
+        try rejectInlinePassword(dbname, option: "--dbname")
+        guard (1...64).contains(jobs) else { throw ValidationError("-j/--jobs must be between 1 and 64") }
+        if let problem = restoreOptions.problems.first { throw ValidationError(problem) }
+        if keepOnError && !create { throw ValidationError("--keep-on-error applies only with --create (without it, nothing is dropped)") }
+    }
+
+    public func run() throws {
+        outputOptions.bootstrapLogging()
+        let logger = Logger(label: "pgcellar.restore")
+        let restorer = Restorer(options: restoreOptions, logger: logger)
+        let source: Restorer.Source = file == "-" ? .stream(FileDescriptorInput.standardInput()) : .file(file)
+        let summary: RestoreSummary
+        do {
+            summary = try restorer.restore(from: source)
+        } catch {
+            if outputOptions.json {
+                printJSON(["ok": false, "error": "\(error)"] as [String: Any])
+            }
+            Diagnostics.printError("pgcellar: error: \(error)")
+            throw ExitCode.failure
+        }
+        if outputOptions.json {
+            printJSON([
+                "ok": true,
+                "database": summary.database,
+                "created": summary.created,
+                "jobs": summary.jobs,
+                "entries": summary.entries,
+                "tables": summary.tables,
+                "dataChunks": summary.dataChunks,
+                "rows": summary.rows,
+                "dataBytes": summary.dataBytes,
+                "sequencesSet": summary.sequencesSet,
+                "materializedViewsRefreshed": summary.materializedViewsRefreshed,
+                "durationSeconds": (summary.seconds * 1000).rounded() / 1000,
+                "phases": summary.phases.mapValues { ($0 * 1000).rounded() / 1000 },
+            ] as [String: Any])
+        } else if !outputOptions.quiet {
+            Diagnostics.printError(String(
+                format: "pgcellar: restored %@ into %@%@: %d tables, %d rows in %d chunks (all checksums and row counts match), %d sequences, %d materialized views, in %.1fs",
+                file == "-" ? "stdin" : file, summary.database, summary.created ? " (created)" : "",
+                summary.tables, summary.rows, summary.dataChunks, summary.sequencesSet,
+                summary.materializedViewsRefreshed, summary.seconds))
+        }
+    }
+}

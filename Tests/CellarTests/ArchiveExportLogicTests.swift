@@ -1,0 +1,80 @@
+@testable import Cellar
+@testable import CellarCommands
+import Testing
+
+/// The export's pure pieces: ordering, name patterns, quoting, the preamble.
+@Suite("Export logic")
+struct ArchiveExportLogicTests {
+    static func object(_ kind: String, _ name: String, oid: UInt32, section: DumpSection = .preData, after: [UInt32] = []) -> DumpObject {
+        DumpObject(key: ObjectKey(catalog: "pg_class", oid: oid), kind: kind, schema: "public", name: name, owner: nil,
+                   section: section, sql: "", dependencies: Set(after.map { ObjectKey(catalog: "pg_class", oid: $0) }))
+    }
+
+    @Test("objects come after what they depend on, otherwise in pg_dump's priority order")
+    func dependencyOrder() {
+        let objects = [
+            Self.object("VIEW", "v", oid: 1, after: [3]),
+            Self.object("TABLE", "t", oid: 2),
+            Self.object("FUNCTION", "f", oid: 3, after: [2]),  // a SQL-standard body that reads t
+            Self.object("SCHEMA", "s", oid: 4),
+            Self.object("TYPE", "e", oid: 5),
+        ]
+        let (ordered, broken) = DependencyOrder.sort(objects)
+        #expect(broken.isEmpty)
+        #expect(ordered.map(\.name) == ["s", "e", "t", "f", "v"])
+    }
+
+    @Test("a dependency cycle is broken rather than looping or dropping objects")
+    func cyclesAreBroken() {
+        let objects = [Self.object("TABLE", "a", oid: 1, after: [2]), Self.object("TABLE", "b", oid: 2, after: [1])]
+        let (ordered, broken) = DependencyOrder.sort(objects)
+        #expect(ordered.count == 2)
+        #expect(broken.count == 1)
+    }
+
+    @Test("table patterns follow psql: schema.name, wildcards, case folding unless quoted")
+    func namePatterns() {
+        #expect(NamePattern("film").matches(schema: "public", name: "film"))
+        #expect(!NamePattern("film").matches(schema: "public", name: "film_actor"))
+        #expect(NamePattern("film*").matches(schema: "public", name: "film_actor"))
+        #expect(NamePattern("public.Film").matches(schema: "public", name: "film"))
+        #expect(!NamePattern("app.film").matches(schema: "public", name: "film"))
+        #expect(NamePattern("\"MixedCase\"").matches(schema: "public", name: "MixedCase"))
+        #expect(NamePattern("pay?ent_p2022_0*").matches(schema: "public", name: "payment_p2022_01"))
+        #expect(NamePattern("*.t").matches(schema: "any", name: "t"))
+    }
+
+    @Test("identifiers are quoted only when they need it")
+    func identifierQuoting() {
+        #expect(quoteIdent("film") == "film")
+        #expect(quoteIdent("Film") == "\"Film\"")
+        #expect(quoteIdent("user") == "\"user\"")
+        #expect(quoteIdent("a\"b") == "\"a\"\"b\"")
+        #expect(quoteIdent("bıgınt") == "\"bıgınt\"")
+        #expect(quoteIdent("_x1") == "_x1")
+        #expect(quoteIdent("1x") == "\"1x\"")
+        #expect(sqlLiteral("it's \\ fine") == "'it''s \\ fine'")
+    }
+
+    @Test("the script starts with pg_dump's session settings")
+    func preamble() {
+        let header = ArchiveHeader(
+            producer: "pgcellar", snapshotTakenAt: "now", server: .init(version: "15", versionNumber: 150000),
+            database: .init(name: "x\ny", owner: "o", encoding: "UTF8", collate: "C", ctype: "C", localeProvider: "c"))
+        let text = Exporter.preamble(header: header)
+        #expect(text.contains("SET client_encoding = 'UTF8';\n"))
+        #expect(text.contains("SET standard_conforming_strings = on;\n"))
+        #expect(text.contains("SELECT pg_catalog.set_config('search_path', '', false);\n"))
+        #expect(text.contains("SET check_function_bodies = false;\n"))
+        #expect(!text.contains("x\ny"), "a newline in the name must not end the comment")
+    }
+
+    @Test("chunk sizes parse with K and M suffixes")
+    func chunkSizes() {
+        #expect(ExportCommand.parseSize("4M") == 4 << 20)
+        #expect(ExportCommand.parseSize("512K") == 512 << 10)
+        #expect(ExportCommand.parseSize("64KiB") == 64 << 10)
+        #expect(ExportCommand.parseSize("1000") == 1000)
+        #expect(ExportCommand.parseSize("x") == nil)
+    }
+}

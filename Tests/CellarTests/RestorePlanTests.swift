@@ -1,0 +1,146 @@
+@testable import Cellar
+import Foundation
+import Testing
+
+@Suite("Restore plan")
+struct RestorePlanTests {
+    static let header = ArchiveHeader(
+        producer: "pgcellar test", snapshotTakenAt: "2026-01-01T00:00:00Z",
+        server: .init(version: "15.18", versionNumber: 150018),
+        database: .init(name: "shop", owner: "shop_admin", encoding: "UTF8", collate: "en_US.UTF-8", ctype: "en_US.UTF-8",
+                        localeProvider: "c", connectionLimit: 20, comment: "the shop",
+                        settings: ["ALTER DATABASE shop SET work_mem = '8MB';", "ALTER ROLE app IN DATABASE shop SET search_path = 'x';"],
+                        grants: ["REVOKE ALL ON DATABASE shop FROM PUBLIC;", "GRANT CONNECT ON DATABASE shop TO app;"]),
+        roles: [.init(name: "shop_admin", referencedAs: ["owner"]), .init(name: "app", referencedAs: ["grantee"]),
+                .init(name: "both", referencedAs: ["grantee", "owner"])])
+
+    static func entry(_ id: Int, _ kind: String, _ section: ArchiveEntry.Section, name: String, schema: String? = "public",
+                      dependencies: [Int] = [], table: String? = nil, chunk: Int = 0, chunks: Int = 1, size: UInt64 = 100) -> ArchiveEntry {
+        var entry = ArchiveEntry(
+            id: id, kind: kind, section: section, schema: schema, name: name, dependencies: dependencies,
+            data: table.map { .init(tableSchema: "public", tableName: $0, copyStatement: "COPY public.\($0) (id) FROM stdin;",
+                                    chunk: chunk, chunkCount: chunks, rows: 10) })
+        entry.uncompressedSize = size
+        return entry
+    }
+
+    static let entries: [ArchiveEntry] = [
+        entry(1, "SETTINGS", .preData, name: "session settings", schema: nil),
+        entry(2, "TABLE", .preData, name: "orders"),
+        entry(3, "OWNER", .preData, name: "TABLE orders", dependencies: [2]),
+        entry(4, "TABLE", .preData, name: "parts"),
+        entry(5, "TABLE DATA", .data, name: "orders", dependencies: [2], table: "orders", chunk: 0, chunks: 2, size: 500),
+        entry(6, "TABLE DATA", .data, name: "orders", dependencies: [2], table: "orders", chunk: 1, chunks: 2, size: 400),
+        entry(7, "TABLE DATA", .data, name: "parts", dependencies: [4], table: "parts", size: 50),
+        entry(8, "SEQUENCE SET", .data, name: "orders_id_seq"),
+        entry(9, "CONSTRAINT", .postData, name: "orders orders_pkey", dependencies: [2]),
+        entry(10, "INDEX", .postData, name: "parts_name_idx", dependencies: [4]),
+        entry(11, "FK CONSTRAINT", .postData, name: "parts parts_order_fkey", dependencies: [4, 9]),
+        entry(12, "COMMENT", .postData, name: "CONSTRAINT parts_order_fkey", dependencies: [11]),
+        entry(13, "TRIGGER", .postData, name: "orders audit", dependencies: [2]),
+        entry(14, "ACL", .postData, name: "TABLE orders", dependencies: [2, 3]),
+        entry(15, "MATERIALIZED VIEW DATA", .postData, name: "totals"),
+        entry(16, "MATERIALIZED VIEW DATA", .postData, name: "totals2"),
+    ]
+
+    func plan(_ configure: (inout RestoreOptions) -> Void = { _ in }) -> RestorePlan {
+        var options = RestoreOptions(dsn: "dbname=shop_copy")
+        configure(&options)
+        return RestorePlan(header: Self.header, options: options)
+    }
+
+    @Test func selectionFollowsTheFlags() {
+        let kinds = { (plan: RestorePlan) in Self.entries.filter(plan.includes).map(\.id) }
+        #expect(kinds(plan()) == Array(1...16))
+        #expect(kinds(plan { $0.noOwner = true }).contains(3) == false)
+        #expect(kinds(plan { $0.owner = "x" }).contains(3) == false)
+        #expect(kinds(plan { $0.noPrivileges = true }).contains(14) == false)
+        #expect(kinds(plan { $0.schemaOnly = true }) == [1, 2, 3, 4, 9, 10, 11, 12, 13, 14])
+        #expect(kinds(plan { $0.dataOnly = true }) == [1, 5, 6, 7, 8, 15, 16])
+    }
+
+    @Test func requiredRolesDependOnOwnershipAndPrivilegeFlags() {
+        #expect(plan().requiredRoles == ["app", "both", "shop_admin"])
+        #expect(plan { $0.noOwner = true }.requiredRoles == ["app", "both"])
+        #expect(plan { $0.owner = "staging_admin" }.requiredRoles == ["app", "both", "staging_admin"])
+        #expect(plan { $0.noOwner = true; $0.noPrivileges = true }.requiredRoles == [])
+        #expect(plan { $0.create = true; $0.noPrivileges = true }.requiredRoles == ["both", "shop_admin"])
+        #expect(plan { $0.dataOnly = true }.requiredRoles == [])
+    }
+
+    @Test func scheduleStartsIndexesWithTheirTableAndKeepsForeignKeysAndRefreshesLast() {
+        let later = Self.entries.filter { [.data, .postData].contains(RestorePlan.phase(of: $0)) }
+        let items = RestorePlan.schedule(later, allEntries: Self.entries)
+        func item(_ id: Int) -> RestorePlan.Item { items.first { $0.entry.id == id }! }
+        func index(_ id: Int) -> Int { items.firstIndex { $0.entry.id == id }! }
+        #expect(item(5).stage == .load && item(5).dependencies.isEmpty)
+        #expect(item(9).stage == .load)
+        #expect(item(9).dependencies == [index(5), index(6)])
+        #expect(item(10).dependencies == [index(7)])
+        #expect(item(8).stage == .afterData)
+        #expect(item(13).stage == .afterData)
+        #expect(item(11).stage == .foreignKeys)
+        #expect(item(12).stage == .foreignKeys, "a comment on a foreign key waits for it")
+        #expect(item(15).stage == .refresh && item(16).dependencies == [index(15)])
+    }
+
+    @Test func schedulerRunsEveryItemOnceInDependencyOrder() {
+        let later = Self.entries.filter { [.data, .postData].contains(RestorePlan.phase(of: $0)) }
+        let items = RestorePlan.schedule(later, allEntries: Self.entries)
+        let scheduler = RestoreScheduler(items)
+        var order: [Int] = []
+        while let next = scheduler.next() {
+            order.append(next)
+            scheduler.complete(next)
+        }
+        #expect(order.sorted() == Array(items.indices))
+        for (position, index) in order.enumerated() {
+            for dependency in items[index].dependencies {
+                #expect(order.firstIndex(of: dependency)! < position)
+            }
+            let earlier = order[..<position].map { items[$0].stage }
+            #expect(earlier.allSatisfy { $0 <= items[index].stage || items[index].stage == .load })
+        }
+        #expect(items[order[0]].entry.id == 5, "the largest chunk goes first")
+    }
+
+    @Test func freezeOnlyForWholeTablesInFreshDatabases() {
+        #expect(RestorePlan.freezable(Self.entries[6], options: RestoreOptions(dsn: "")))
+        #expect(!RestorePlan.freezable(Self.entries[4], options: RestoreOptions(dsn: "")))
+        var dataOnly = RestoreOptions(dsn: "")
+        dataOnly.dataOnly = true
+        #expect(!RestorePlan.freezable(Self.entries[6], options: dataOnly))
+    }
+
+    @Test func createDatabaseUsesTheHeaderAndOverrides() throws {
+        #expect(try plan { $0.create = true }.createDatabaseStatement(name: "shop_copy") == """
+            CREATE DATABASE "shop_copy" WITH TEMPLATE = template0 ENCODING = 'UTF8' LC_COLLATE = 'en_US.UTF-8' LC_CTYPE = 'en_US.UTF-8' OWNER = "shop_admin" CONNECTION LIMIT = 20
+            """)
+        #expect(try plan { $0.create = true; $0.owner = "x"; $0.locale = "C" }.createDatabaseStatement(name: "s") == """
+            CREATE DATABASE "s" WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE = 'C' OWNER = "x" CONNECTION LIMIT = 20
+            """)
+    }
+
+    @Test func databaseStatementsNameTheNewDatabase() throws {
+        #expect(try plan { $0.create = true }.databaseStatements(name: "shop copy") == [
+            "ALTER DATABASE \"shop copy\" SET work_mem = '8MB';",
+            "ALTER ROLE app IN DATABASE \"shop copy\" SET search_path = 'x';",
+            "REVOKE ALL ON DATABASE \"shop copy\" FROM PUBLIC;",
+            "GRANT CONNECT ON DATABASE \"shop copy\" TO app;",
+            "COMMENT ON DATABASE \"shop copy\" IS 'the shop'",
+        ])
+        #expect(RestorePlan.retarget("ALTER DATABASE shopping SET x = 1", from: "shop", to: "new") == "ALTER DATABASE shopping SET x = 1")
+        #expect(RestorePlan.retarget("GRANT CONNECT ON DATABASE \"Shop\" TO a", from: "Shop", to: "b") == "GRANT CONNECT ON DATABASE \"b\" TO a")
+    }
+
+    @Test func validationRejectsImpossibleCombinations() {
+        #expect(plan { $0.singleTransaction = true; $0.jobs = 2 }.options.problems.count == 1)
+        #expect(plan { $0.singleTransaction = true; $0.create = true }.options.problems.count == 1)
+        #expect(plan { $0.schemaOnly = true; $0.dataOnly = true }.options.problems.count == 1)
+        #expect(plan { $0.jobs = 8; $0.create = true }.options.problems.isEmpty)
+    }
+
+    @Test func textArrayQuotesEveryName() {
+        #expect(RestorePlan.textArray(["a", "b\"c", "d\\e"]) == #"{"a","b\"c","d\\e"}"#)
+    }
+}
