@@ -158,7 +158,14 @@ if has_command export && has_command restore; then
   echo "source:   $source_sum"
   echo "restored: $restored_sum"
   [ "$source_sum" = "$restored_sum" ] || die "the restored data differs from the source"
-  showed "export → verify → restore into beersystem_restore gave identical per-table checksums"
+  owners=$("$psql_bin" -X -At "host=127.0.0.1 port=$PGPORT user=postgres dbname=beersystem_restore sslmode=require" -c "
+    SELECT string_agg(DISTINCT pg_get_userbyid(c.relowner), ',') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public'")
+  db_owner=$("$psql_bin" -X -At "host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres sslmode=require" -c "
+    SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'beersystem_restore'")
+  echo "beersystem_restore is owned by $db_owner; its tables, sequences and indexes by $owners"
+  [ "$owners" = beersystem_admin ] && [ "$db_owner" = beersystem_admin ] || die "the restored database is not owned by beersystem_admin"
+  showed "export → verify → restore into beersystem_restore (owned by beersystem_admin) gave identical per-table checksums"
 else
   info "this build has no export/restore commands yet: skipping them"
 fi
