@@ -53,6 +53,13 @@ public struct RestoreCommand: ParsableCommand {
     @Flag(name: [.customShort("a"), .customLong("data-only")], help: "Restore rows and sequence values into an existing schema.")
     public var dataOnly = false
 
+    @Option(name: [.customShort("t"), .customLong("table")], help: ArgumentHelp(
+        "Restore only matching tables (schema.table; * and ? wildcards; repeatable): definition, rows, indexes, constraints but foreign keys, triggers.", valueName: "PATTERN"))
+    public var tables: [String] = []
+
+    @Option(name: [.customShort("n"), .customLong("schema")], help: ArgumentHelp("Restore only objects in this schema (repeatable).", valueName: "NAME"))
+    public var schemas: [String] = []
+
     @Flag(name: .customLong("disable-triggers"), help: "With --data-only: load with session_replication_role = replica (superuser), so triggers and foreign keys do not fire.")
     public var disableTriggers = false
 
@@ -80,6 +87,8 @@ public struct RestoreCommand: ParsableCommand {
         options.noOwner = noOwner
         options.noPrivileges = noPrivileges
         options.schemaOnly = schemaOnly
+        options.tables = tables
+        options.schemas = schemas
         options.dataOnly = dataOnly
         options.singleTransaction = singleTransaction
         options.keepOnError = keepOnError
@@ -99,7 +108,8 @@ public struct RestoreCommand: ParsableCommand {
     public func run() throws {
         outputOptions.bootstrapLogging()
         let logger = Logger(label: "pgcellar.restore")
-        let restorer = Restorer(options: restoreOptions, logger: logger)
+        let progress: RestoreProgressObserver? = (!outputOptions.quiet && Diagnostics.stderrIsTerminal) ? RestoreTerminalProgress() : nil
+        let restorer = Restorer(options: restoreOptions, logger: logger, progress: progress)
         let source: Restorer.Source = file == "-" ? .stream(FileDescriptorInput.standardInput()) : .file(file)
         let summary: RestoreSummary
         do {
@@ -134,5 +144,55 @@ public struct RestoreCommand: ParsableCommand {
                 summary.tables, summary.rows, summary.dataChunks, summary.sequencesSet,
                 summary.materializedViewsRefreshed, summary.seconds))
         }
+    }
+}
+
+/// A one-line progress bar on stderr for restore (only on a terminal): COPY
+/// bytes loaded against the archive's total (when known), rows and an ETA.
+final class RestoreTerminalProgress: RestoreProgressObserver, @unchecked Sendable {
+    // @unchecked Sendable: all state is guarded by `lock`; callbacks come
+    // from the restore's loading threads.
+    private let lock = NSLock()
+    private var total: UInt64?
+    private var started = Date()
+    private var lastDraw = Date.distantPast
+    private var drawn = false
+
+    func restoreStarted(totalBytes: UInt64?) {
+        lock.lock()
+        defer { lock.unlock() }
+        total = totalBytes
+        started = Date()
+    }
+
+    func restoreProgress(rows: Int, bytes: UInt64) {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
+        lastDraw = now
+        var line = "\r"
+        if let total, total > 0 {
+            let fraction = min(1, Double(bytes) / Double(total))
+            let width = 24
+            let filled = Int(fraction * Double(width))
+            line += "[" + String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled) + "]"
+            line += String(format: " %3d%%", Int(fraction * 100))
+            let elapsed = now.timeIntervalSince(started)
+            if fraction > 0.01 {
+                let remaining = Int(elapsed / fraction - elapsed)
+                line += String(format: "  ETA %d:%02d", remaining / 60, remaining % 60)
+            }
+        }
+        line += "  \(ByteCount.text(bytes)) loaded  \(TerminalProgress.count(rows)) rows "
+        FileHandle.standardError.write(Data(line.utf8))
+        drawn = true
+    }
+
+    func finished() {
+        lock.lock()
+        defer { lock.unlock() }
+        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        drawn = false
     }
 }

@@ -101,7 +101,28 @@ struct RestorePlanTests {
             let earlier = order[..<position].map { items[$0].stage }
             #expect(earlier.allSatisfy { $0 <= items[index].stage || items[index].stage == .load })
         }
-        #expect(items[order[0]].entry.id == 5, "the largest chunk goes first")
+        #expect(items[order[0]].entry.id == 5, "the largest table's first chunk goes first")
+    }
+
+    @Test func analyzeFollowsEachTablesChunksAndComesLastAmongReadyItems() {
+        let later = Self.entries.filter { [.data, .postData].contains(RestorePlan.phase(of: $0)) }
+        let items = RestorePlan.schedule(later, allEntries: Self.entries, analyze: true)
+        let analyze = items.filter { $0.entry.kind == RestorePlan.analyzeKind }
+        #expect(analyze.map(\.entry.name) == ["orders", "parts"])
+        #expect(analyze.allSatisfy { $0.stage == .load && $0.rank == .max })
+        let chunks = items.indices.filter { items[$0].entry.data?.tableName == "orders" }
+        #expect(analyze[0].dependencies == chunks)
+    }
+
+    @Test func nameFilterSelectsTablesWithTheirParts() {
+        var options = RestoreOptions(dsn: "")
+        options.tables = ["ord*"]
+        let filter = RestoreNameFilter(options)
+        let selected = Self.entries.filter(filter.includes).map(\.id)
+        #expect(selected == [1, 2, 3, 5, 6, 9, 13, 14])
+        options.tables = []
+        options.schemas = ["other"]
+        #expect(Self.entries.filter(RestoreNameFilter(options).includes).map(\.id) == [1])
     }
 
     @Test func freezeOnlyForWholeTablesInFreshDatabases() {

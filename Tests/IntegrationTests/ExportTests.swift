@@ -240,6 +240,39 @@ struct ExportTests {
         }
     }
 
+    // MARK: - The binary
+
+    @Test("pgcellar export -o - streams an archive that verify - and zstd accept; --json summarises; list prints the TOC")
+    func commandLine() throws {
+        let binary = try Pgcellar.binary()
+        try TestServer.withScratchDatabase("pgc_cli") { database in
+            try Support.psql(database, "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 3000) g;")
+            let conninfo = try Support.shellConninfo(database)
+            let verified = try Support.shell("'\(binary)' export -d \(conninfo) -o - --quiet | tee >(zstd -t -q) | '\(binary)' verify -")
+            #expect(verified.contains("OK"))
+            #expect(verified.contains("3000 rows"))
+
+            let archive = Support.temporaryPath("cli.sql.zst")
+            defer { try? FileManager.default.removeItem(atPath: archive) }
+            let summary = try Pgcellar.run(["export", "-d", "\(try TestServer.dsn()) dbname=\(database)", "-o", archive, "--json", "-j", "2"])
+            #expect(summary.status == 0, "\(summary.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data(summary.stdout.utf8)) as? [String: Any]
+            #expect(json?["rows"] as? Int == 3000)
+            #expect(json?["tables"] as? Int == 1)
+            #expect((json?["archiveBytes"] as? Int ?? 0) > 0)
+            let attributes = try FileManager.default.attributesOfItem(atPath: archive)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+
+            let list = try Pgcellar.run(["list", archive])
+            #expect(list.status == 0)
+            #expect(list.stdout.contains("; data TABLE DATA public t postgres (chunk 1 of 1, 3000 rows)"))
+
+            let refused = try Pgcellar.run(["export", "-d", "host=localhost password=secret dbname=x", "-o", archive])
+            #expect(refused.status == 64)
+            #expect(refused.stderr.contains("password"))
+        }
+    }
+
     // MARK: - One snapshot
 
     @Test("with -j 3 under concurrent writes, every table comes from the same snapshot")

@@ -80,6 +80,7 @@ struct TableDataSource: Sendable {
     var oid: UInt32
     var schema: String
     var name: String
+    var owner: String
     /// `COPY schema.table (columns)` without direction.
     var copyTarget: String
     /// The catalog's estimate of the table's size, for ordering and the ETA.

@@ -587,7 +587,7 @@ struct CatalogBuilder {
             }
             if relation.kind == "r" {
                 let copyColumns = columns.filter { $0.generated.isEmpty }.map(\.qname).joined(separator: ", ")
-                dataTables.append(TableDataSource(oid: relation.oid, schema: relation.schema, name: relation.name,
+                dataTables.append(TableDataSource(oid: relation.oid, schema: relation.schema, name: relation.name, owner: relation.owner,
                                                   copyTarget: "\(relation.qname) (\(copyColumns))", estimatedBytes: relation.estimatedBytes))
             }
         }

@@ -17,6 +17,12 @@ public struct RestoreOptions: Sendable, Equatable {
     public var noPrivileges = false
     public var schemaOnly = false
     public var dataOnly = false
+    /// Restore only these tables (`name` or `schema.name`, `*` and `?`
+    /// wildcards): their definitions, rows, indexes, constraints other than
+    /// foreign keys, triggers, comments, owners and privileges.
+    public var tables: [String] = []
+    /// Restore only objects in these schemas.
+    public var schemas: [String] = []
     /// Everything in one transaction on one connection (all or nothing).
     public var singleTransaction = false
     /// Leave a database that `--create` made in place when the restore fails.

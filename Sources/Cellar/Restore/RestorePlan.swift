@@ -96,7 +96,13 @@ public struct RestorePlan: Sendable {
         public var stage: Stage
         /// Indexes into the item list that must finish first.
         public var dependencies: [Int]
+        /// Among ready items of open stages, the lowest rank runs first.
+        public var rank: UInt64 = 0
     }
+
+    /// The kind of the items ``schedule(_:allEntries:analyze:)`` adds to
+    /// ANALYZE a table once its rows are loaded.
+    public static let analyzeKind = "ANALYZE"
 
     /// Orders data chunks and post-data entries for the `-j` connections.
     ///
@@ -107,7 +113,10 @@ public struct RestorePlan: Sendable {
     ///
     /// - Parameter entries: The selected data and post-data entries, in
     ///   archive order.
-    public static func schedule(_ entries: [ArchiveEntry], allEntries: [ArchiveEntry]) -> [Item] {
+    ///   - analyze: Add an ANALYZE item for each table with rows, run once
+    ///     its chunks are loaded when a connection has nothing better to do
+    ///     (ANALYZE and CREATE INDEX do not block each other).
+    public static func schedule(_ entries: [ArchiveEntry], allEntries: [ArchiveEntry], analyze: Bool = false) -> [Item] {
         var position: [Int: Int] = [:]
         for (index, entry) in entries.enumerated() { position[entry.id] = index }
         // Table entry id -> the item indexes of its chunks.
@@ -156,14 +165,33 @@ public struct RestorePlan: Sendable {
             }
             items.append(Item(entry: entry, stage: stage, dependencies: Array(Set(dependencies)).sorted()))
         }
+
+        // Data chunks table by table, the largest table first: its index
+        // builds (ranked before any chunk) start while the smaller tables load.
+        var tableBytes: [String: UInt64] = [:]
+        for (key, chunks) in chunksByTable {
+            tableBytes[key] = chunks.reduce(0) { $0 + entries[$1].uncompressedSize }
+        }
+        let tableOrder = tableBytes.keys.sorted { (tableBytes[$0]!, $1) > (tableBytes[$1]!, $0) }
+        for (rank, key) in tableOrder.enumerated() {
+            for index in chunksByTable[key]! {
+                items[index].rank = 1 + UInt64(rank) << 24 + UInt64(entries[index].data!.chunk)
+            }
+        }
+        if analyze {
+            for key in tableOrder {
+                let parts = key.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                let entry = ArchiveEntry(id: -1 - items.count, kind: analyzeKind, section: .postData, schema: parts[0], name: parts[1])
+                items.append(Item(entry: entry, stage: .load, dependencies: chunksByTable[key]!, rank: .max))
+            }
+        }
         return items
     }
 
-    /// The order in which ready items are taken: the largest data chunks
-    /// first (a big table's chunks spread over all connections early), then
-    /// archive order.
+    /// The order in which ready items are taken: earlier stages first, then
+    /// by rank (statements, then chunks table by table, then ANALYZE).
     static func priority(_ item: Item) -> (Int, UInt64) {
-        (item.stage.rawValue, item.entry.data != nil ? UInt64.max - item.entry.uncompressedSize : 0)
+        (item.stage.rawValue, item.rank)
     }
 
     /// Tables whose rows one connection loads entirely from a file archive:
@@ -275,3 +303,53 @@ public struct RestorePlan: Sendable {
             .joined(separator: ",") + "}"
     }
 }
+
+/// `--table` and `--schema`: which entries belong to the selected tables and
+/// schemas. Decided in archive order, where an entry's dependencies come
+/// before it, so a table's indexes and comments follow the table.
+///
+/// `@unchecked Sendable`: one thread at a time uses it (the coordinating
+/// thread, or the thread reading a stream while the coordinator waits).
+final class RestoreNameFilter: @unchecked Sendable {
+    private let schemas: Set<String>
+    private let tables: [NamePattern]
+    private var selectedTables = Set<Int>()
+
+    init(_ options: RestoreOptions) {
+        schemas = Set(options.schemas)
+        tables = options.tables.map(NamePattern.init)
+    }
+
+    var isActive: Bool { !schemas.isEmpty || !tables.isEmpty }
+
+    /// Entries that belong to a table for `--table`, besides its data.
+    static let tableParts: Set<String> = [
+        "OWNER", "ACL", "COMMENT", "INDEX", "CONSTRAINT", "CHECK CONSTRAINT", "DEFAULT", "TRIGGER", "ROW SECURITY", "POLICY",
+    ]
+
+    func includes(_ entry: ArchiveEntry) -> Bool {
+        guard isActive, entry.kind != "SETTINGS" else { return true }
+        if !schemas.isEmpty {
+            guard let schema = Self.schema(of: entry), schemas.contains(schema) else { return false }
+        }
+        guard !tables.isEmpty else { return true }
+        if let data = entry.data {
+            return tables.contains { $0.matches(schema: data.tableSchema, name: data.tableName) }
+        }
+        if entry.kind == "TABLE", let schema = entry.schema, tables.contains(where: { $0.matches(schema: schema, name: entry.name) }) {
+            selectedTables.insert(entry.id)
+            return true
+        }
+        return Self.tableParts.contains(entry.kind) && !selectedTables.isDisjoint(with: entry.dependencies)
+    }
+
+    /// The schema an entry lives in; for a schema's own entries (CREATE
+    /// SCHEMA, its owner, comment, privileges), the schema itself.
+    static func schema(of entry: ArchiveEntry) -> String? {
+        if let schema = entry.schema { return schema }
+        if entry.kind == "SCHEMA" { return entry.name }
+        if entry.name.hasPrefix("SCHEMA ") { return String(entry.name.dropFirst("SCHEMA ".count)) }
+        return nil
+    }
+}
+

@@ -155,12 +155,15 @@ final class RestoreCounters: @unchecked Sendable {
     private(set) var refreshes = 0
     private(set) var tables = Set<String>()
 
-    func addChunk(table: String, rows: Int, bytes: UInt64) {
+    /// Adds a loaded chunk; returns the totals so far.
+    @discardableResult
+    func addChunk(table: String, rows: Int, bytes: UInt64) -> (rows: Int, bytes: UInt64) {
         lock.lock(); defer { lock.unlock() }
         self.rows += rows
         self.chunks += 1
         self.bytes += bytes
         tables.insert(table)
+        return (self.rows, self.bytes)
     }
 
     func addStatement(kind: String) {

@@ -25,10 +25,13 @@ public struct Restorer: Sendable {
 
     public var options: RestoreOptions
     public var logger: Logger
+    /// Told about every loaded chunk (a progress bar on a terminal).
+    public var progress: RestoreProgressObserver?
 
-    public init(options: RestoreOptions, logger: Logger) {
+    public init(options: RestoreOptions, logger: Logger, progress: RestoreProgressObserver? = nil) {
         self.options = options
         self.logger = logger
+        self.progress = progress
     }
 
     /// The database `--dbname` names (what `--create` creates).
@@ -94,7 +97,8 @@ public struct Restorer: Sendable {
             if !options.dataOnly { try checkEmpty(target, database: database) }
         }
 
-        let run = RestoreRun(plan: plan, logger: logger, database: database)
+        let run = RestoreRun(plan: plan, logger: logger, database: database, progress: progress)
+        defer { progress?.finished() }
         do {
             try body(run)
             if created {
@@ -190,6 +194,14 @@ public struct Restorer: Sendable {
         """
 }
 
+/// Told as a restore loads rows; calls come from the loading threads.
+public protocol RestoreProgressObserver: Sendable {
+    /// - Parameter totalBytes: The COPY bytes to load, when known (from a file).
+    func restoreStarted(totalBytes: UInt64?)
+    func restoreProgress(rows: Int, bytes: UInt64)
+    func finished()
+}
+
 // MARK: - One run
 
 /// The state of one restore once the checks have passed.
@@ -208,10 +220,13 @@ final class RestoreRun: @unchecked Sendable {
 
     var options: RestoreOptions { plan.options }
 
-    init(plan: RestorePlan, logger: Logger, database: String) {
+    let progress: RestoreProgressObserver?
+
+    init(plan: RestorePlan, logger: Logger, database: String, progress: RestoreProgressObserver?) {
         self.plan = plan
         self.logger = logger
         self.database = database
+        self.progress = progress
     }
 
     func closeSessions() {
@@ -306,13 +321,16 @@ final class RestoreRun: @unchecked Sendable {
             throw RestoreError("loaded \(rows) rows, but the archive says the chunk holds \(data.rows)",
                                object: entry.displayName, statement: statement)
         }
-        counters.addChunk(table: "\(data.tableSchema).\(data.tableName)", rows: rows, bytes: entry.uncompressedSize)
+        let totals = counters.addChunk(table: "\(data.tableSchema).\(data.tableName)", rows: rows, bytes: entry.uncompressedSize)
+        progress?.restoreProgress(rows: totals.rows, bytes: totals.bytes)
     }
 
     // MARK: - From a file
 
     func restoreFile(_ reader: ArchiveReader) throws {
-        let selected = reader.entries.filter(plan.includes)
+        let filter = RestoreNameFilter(options)
+        let selected = reader.entries.filter { filter.includes($0) && plan.includes($0) }
+        progress?.restoreStarted(totalBytes: selected.reduce(0) { $0 + ($1.data != nil ? $1.uncompressedSize : 0) })
         archiveSettings = try selected.filter { RestorePlan.phase(of: $0) == .session }.map { try reader.sql($0) }
         if options.singleTransaction {
             return try restoreInOneTransaction(selected, reader: reader)
@@ -327,12 +345,14 @@ final class RestoreRun: @unchecked Sendable {
                 entriesRestored += 1
             }
         }
-        let items = RestorePlan.schedule(later, allEntries: reader.entries)
+        let items = RestorePlan.schedule(later, allEntries: reader.entries, analyze: true)
         let chunks = items.filter { $0.entry.data != nil }.count
         logger.info("data and post-data: \(chunks) data chunks, \(items.count - chunks) statements on \(options.jobs) connections")
         try timed("data and post-data") {
             try runScheduled(items) { item, connection in
-                if item.entry.data != nil {
+                if item.entry.kind == RestorePlan.analyzeKind {
+                    try self.analyze(item.entry, on: connection)
+                } else if item.entry.data != nil {
                     try self.load(item.entry, freeze: RestorePlan.freezable(item.entry, options: self.options), on: connection) { writer in
                         try reader.readCopyRows(item.entry) { try writer.write($0) }
                     }
@@ -341,8 +361,16 @@ final class RestoreRun: @unchecked Sendable {
                 }
             }
         }
-        entriesRestored += items.count
-        try analyze()
+        entriesRestored += items.filter { $0.entry.kind != RestorePlan.analyzeKind }.count
+    }
+
+    private func analyze(_ entry: ArchiveEntry, on connection: Connection) throws {
+        let name = "\(try connection.escapeIdentifier(entry.schema ?? "public")).\(try connection.escapeIdentifier(entry.name))"
+        do {
+            try connection.execute("ANALYZE \(name)")
+        } catch {
+            throw RestoreError.wrapping(error, object: "ANALYZE \(entry.schema ?? "public").\(entry.name)", statement: "ANALYZE \(name)")
+        }
     }
 
     /// `--single-transaction`: every entry in archive order on one connection,
@@ -369,12 +397,15 @@ final class RestoreRun: @unchecked Sendable {
     // MARK: - From a stream
 
     func restoreStream(_ reader: ArchiveStreamReader) throws {
+        let filter = RestoreNameFilter(options)
+        let selects = { (entry: ArchiveEntry) in filter.includes(entry) && self.plan.includes(entry) }
+        progress?.restoreStarted(totalBytes: nil)
         let first = try connections(1)[0]
         if options.singleTransaction {
             try timed("restore") {
                 try first.transaction {
                     while let entry = try reader.next() {
-                        guard plan.includes(entry) else { continue }
+                        guard selects(entry) else { continue }
                         try streamEntryInline(entry, reader: reader, on: first)
                     }
                 }
@@ -387,7 +418,7 @@ final class RestoreRun: @unchecked Sendable {
         var deferred: [(entry: ArchiveEntry, sql: String)] = []
         try timed("pre-data") {
             while let entry = try reader.next() {
-                guard plan.includes(entry) else { continue }
+                guard selects(entry) else { continue }
                 switch RestorePlan.phase(of: entry) {
                 case .data:
                     firstData = entry
@@ -402,7 +433,7 @@ final class RestoreRun: @unchecked Sendable {
 
         // Data: this thread reads and checks chunks, -j connections load them.
         if let firstData {
-            try timed("data") { deferred += try streamData(reader, first: firstData) }
+            try timed("data") { deferred += try streamData(reader, first: firstData, filter: filter) }
         }
 
         // Post-data, once the whole stream has checked out.
@@ -438,7 +469,7 @@ final class RestoreRun: @unchecked Sendable {
     /// Reads the rest of the stream: data chunks go to the loading
     /// connections through a small queue (memory stays at a few chunks),
     /// other entries are returned for the post-data phase.
-    private func streamData(_ reader: ArchiveStreamReader, first: ArchiveEntry) throws -> [(entry: ArchiveEntry, sql: String)] {
+    private func streamData(_ reader: ArchiveStreamReader, first: ArchiveEntry, filter: RestoreNameFilter) throws -> [(entry: ArchiveEntry, sql: String)] {
         let jobs = options.jobs
         let pool = try connections(jobs)
         let queue = ChunkQueue(capacity: max(1, jobs / 2))
@@ -447,7 +478,7 @@ final class RestoreRun: @unchecked Sendable {
         _ = try WorkerPool.run(threads: jobs + 1, name: "pgc-restore") { context in
             if context.index == jobs {
                 do {
-                    try self.produce(state, into: queue, context: context)
+                    try self.produce(state, into: queue, filter: filter, context: context)
                     queue.close()
                 } catch {
                     queue.fail()
@@ -469,10 +500,10 @@ final class RestoreRun: @unchecked Sendable {
         return state.deferred
     }
 
-    private func produce(_ state: StreamState, into queue: ChunkQueue, context: WorkerContext) throws {
+    private func produce(_ state: StreamState, into queue: ChunkQueue, filter: RestoreNameFilter, context: WorkerContext) throws {
         var current: ArchiveEntry? = state.first
         while let entry = current, !context.isCancelled {
-            if plan.includes(entry) {
+            if filter.includes(entry) && plan.includes(entry) {
                 if entry.data != nil {
                     var rows: [UInt8] = []
                     rows.reserveCapacity(Int(entry.uncompressedSize))
