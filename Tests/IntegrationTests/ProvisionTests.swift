@@ -224,6 +224,21 @@ struct ProvisionTests {
         #expect(!FileManager.default.fileExists(atPath: fixture.secretPath(fixture.owner)))
     }
 
+    @Test("an extension the server does not have is reported clearly and nothing is created")
+    func unavailableExtension() throws {
+        let fixture = try ProvisionFixture(prefix: "pv_ext", extensions: ["uuid-ossp", "no_such_extension"])
+        defer { fixture.cleanUp() }
+        let (plan, _) = try fixture.provisioner().plan()
+        #expect(plan.problems.count == 1)
+        #expect(plan.problems.first?.contains("extension no_such_extension is not available") == true)
+        #expect(plan.steps.contains { $0.sql == "CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\"" })
+        #expect(throws: ProvisionError.self) { try fixture.provisioner().apply() }
+        let roles = try TestServer.withConnection { admin in
+            try admin.query("SELECT count(*) AS n FROM pg_roles WHERE rolname = $1", [fixture.owner]).first?.int("n")
+        }
+        #expect(roles == 0)
+    }
+
     @Test("locale spellings en_US.UTF-8 and en_US.utf8 are the same: no drift")
     func localeSpelling() throws {
         let fixture = try ProvisionFixture(prefix: "pv_spell", locale: "en_US.utf8")
