@@ -32,6 +32,9 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
+        /// glibc's malloc tuning, which Swift's Glibc module does not include.
+        .systemLibrary(name: "CGlibcMalloc"),
+
         // MARK: - Libraries
         /// libpq in Swift; knows nothing of pgcellar.
         .target(
@@ -53,6 +56,7 @@ let package = Package(
             dependencies: [
                 "PostgresClient",
                 "CellarSupport",
+                "CGlibcMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -16,7 +16,7 @@
 #   pgcellar     pgcellar restore FILE --create -j JOBS
 #   pg_restore   createdb + pg_restore -j JOBS -d DB DIR
 #
-# Wall time and peak RSS (GNU time) of each, and the ratios the restore issue asks
+# Median wall time of BENCH_RUNS alternating runs and peak RSS (GNU time) of each, and the ratios the restore issue asks
 # for: wall time <= 0.9 of pg_restore's on the mixed data, <= 0.8 on the single
 # large table, peak RSS < 64 MiB. pgcellar restore also runs ANALYZE and checks
 # every chunk's SHA-256 and row count; pg_restore does neither.
@@ -29,6 +29,7 @@
 #   BENCH_VARIED_ROWS   rows of the mixed database's varied table (default 2500000)
 #   BENCH_SINGLE_ROWS   rows of the single large table (default 1000000)
 #   BENCH_JOBS          parallel connections (default 2)
+#   BENCH_RUNS          alternating runs of each tool; the median wall time counts (default 3)
 #   BENCH_ONLY          mixed or single: run just one of the two
 #   BENCH_OUT           scratch directory (default: a new temp dir, removed after)
 #   BENCH_RELOAD=1      drop and reload the source databases
@@ -46,6 +47,7 @@ scale=${BENCH_SCALE:-60}
 varied_rows=${BENCH_VARIED_ROWS:-2500000}
 single_rows=${BENCH_SINGLE_ROWS:-1000000}
 jobs=${BENCH_JOBS:-2}
+runs=${BENCH_RUNS:-3}
 
 for tool in psql pg_dump pg_restore pgbench createdb dropdb bc; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is not on PATH"
@@ -151,22 +153,29 @@ bench() { # LABEL SOURCE_DB TARGET_RATIO
   local label=$1 source=$2 target=$3
   local archive=$out/$label.sql.zst dir=$out/$label.fd
   local restored_pgcellar=${source}_r_pgcellar restored_pg=${source}_r_pgrestore
-  rm -rf "$archive" "$dir"
+  rm -rf "$archive" "$dir" "$out/$label".*.wall "$out/$label".*.rss
   info "$label: exporting $source (pgcellar export -j $jobs, pg_dump -Fd -j $jobs)"
   "$bin" export -d "dbname=$source" -o "$archive" -j "$jobs" --quiet
   pg_dump -Fd -j "$jobs" -d "$source" -f "$dir"
   for db in "$restored_pgcellar" "$restored_pg"; do dropdb --if-exists "$db"; done
 
-  run "$label.pg_restore" bash -c "$(declare -f pg_restore_fresh); jobs=$jobs pg_restore_fresh '$restored_pg' '$dir'"
-  run "$label.pgcellar" "$bin" restore "$archive" --create -j "$jobs" --quiet --dbname "dbname=$restored_pgcellar"
-
-  # Same rows in both (the restore's own checks are stronger; this is a sanity check).
-  local tables sum_a sum_b
+  # Alternating runs; the median wall time and the largest peak RSS count
+  # (a shared 2-core machine is noisy).
+  local round tables sum_a sum_b
   tables=$(psql -X -At -d "$source" -c "SELECT string_agg(format('(SELECT count(*) FROM %s)', c.oid::regclass), ' + ') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = 'public'")
-  sum_a=$(psql -X -At -d "$restored_pgcellar" -c "SELECT $tables")
-  sum_b=$(psql -X -At -d "$restored_pg" -c "SELECT $tables")
-  [ "$sum_a" = "$sum_b" ] || die "$label: pgcellar restored $sum_a rows, pg_restore $sum_b"
-  for db in "$restored_pgcellar" "$restored_pg"; do dropdb --if-exists "$db"; done
+  for round in $(seq 1 "$runs"); do
+    run "$label.pg_restore.$round" bash -c "$(declare -f pg_restore_fresh); jobs=$jobs pg_restore_fresh '$restored_pg' '$dir'"
+    run "$label.pgcellar.$round" "$bin" restore "$archive" --create -j "$jobs" --quiet --dbname "dbname=$restored_pgcellar"
+    # Same rows in both (the restore's own checks are stronger; this is a sanity check).
+    sum_a=$(psql -X -At -d "$restored_pgcellar" -c "SELECT $tables")
+    sum_b=$(psql -X -At -d "$restored_pg" -c "SELECT $tables")
+    [ "$sum_a" = "$sum_b" ] || die "$label: pgcellar restored $sum_a rows, pg_restore $sum_b"
+    for db in "$restored_pgcellar" "$restored_pg"; do dropdb --if-exists "$db"; done
+  done
+  for tool in pg_restore pgcellar; do
+    cat "$out/$label.$tool".*.wall | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }' > "$out/$label.$tool.wall"
+    cat "$out/$label.$tool".*.rss | sort -n | tail -1 > "$out/$label.$tool.rss"
+  done
 
   local wall_ratio rss_mib
   wall_ratio=$(echo "scale=3; $(cat "$out/$label.pgcellar.wall") / $(cat "$out/$label.pg_restore.wall")" | bc)

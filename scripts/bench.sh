@@ -85,6 +85,8 @@ if [ -z "$loaded" ]; then
 CREATE TABLE varied (
     id bigint PRIMARY KEY,
     customer uuid NOT NULL,
+    email text NOT NULL,
+    status text NOT NULL,
     amount numeric(12, 2),
     ratio double precision,
     happened timestamptz,
@@ -92,16 +94,26 @@ CREATE TABLE varied (
     note text,
     payload jsonb
 );
+-- Rows like an application's: names and words from a vocabulary in random
+-- order, random amounts, times and ratios, one random uuid; far less
+-- compressible than pgbench's blank-padded rows.
+CREATE TEMP TABLE words AS
+SELECT array_agg(w) AS w FROM regexp_split_to_table(
+  'ale barley bitter bock brewery cask cellar crisp dark dry ester ferment finish foam gravity hazy hop kettle lager ' ||
+  'malt mash pale pilsner porter roast saison sour stout sweet tap wheat yeast amber batch body bottle copper dunkel ' ||
+  'export golden grain haze kolsch lambic lupulin mild oak pint quad rye session smoke spice tripel wort zest keg', ' ') AS w;
 INSERT INTO varied
 SELECT g,
        md5(g::text || 'c')::uuid,
+       lower(w[1 + (g * 7) % array_length(w, 1)]) || '.' || w[1 + (g * 13) % array_length(w, 1)] || (g % 1000) || '@example.' || (ARRAY['com', 'org', 'net', 'de'])[1 + g % 4],
+       (ARRAY['new', 'paid', 'shipped', 'delivered', 'returned', 'cancelled'])[1 + (random() * 5)::int],
        round((random() * 100000)::numeric, 2),
        random(),
        timestamptz '2020-01-01' + random() * interval '1500 days',
-       ARRAY[md5(g::text)::varchar(6), (g % 97)::text],
-       substr(md5(random()::text) || md5(random()::text) || encode(sha256(g::text::bytea), 'base64'), 1, 40 + (g % 60)),
-       jsonb_build_object('k', g % 1000, 'h', substr(md5(random()::text), 1, 16), 'v', random())
-FROM generate_series(1, $varied_rows) AS g;
+       ARRAY[w[1 + (random() * (array_length(w, 1) - 1))::int], w[1 + (random() * (array_length(w, 1) - 1))::int]],
+       (SELECT string_agg(w[1 + (random() * (array_length(w, 1) - 1))::int + 0 * s], ' ') FROM generate_series(1, 4 + g % 12) AS s),
+       jsonb_build_object('score', (random() * 100)::int, 'ref', 'R-' || (g * 31 % 100000), 'ok', g % 3 = 0)
+FROM generate_series(1, $varied_rows) AS g, words;
 VACUUM ANALYZE;
 SQL
 fi

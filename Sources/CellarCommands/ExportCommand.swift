@@ -10,18 +10,11 @@ public struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Export one database, consistently and compressed, to a .sql.zst file or stdout.",
         discussion: """
-        The output is a sequence of zstd frames whose decompressed stream is a plain SQL
-        script, so `zstd -dc FILE | psql -d fresh` restores it; pgcellar restore can load it
-        in parallel and selectively, and pgcellar verify checks it without a server
-        (docs/archive-format.md).
+        The output is a sequence of zstd frames whose decompressed stream is a plain SQL script, so `zstd -dc FILE | psql -d fresh` restores it; pgcellar restore can load it in parallel and selectively, and pgcellar verify checks it without a server (docs/archive-format.md).
 
-        Everything comes from one snapshot: with -j N, N connections copy tables at once
-        and import the first connection's snapshot. A file is written under a temporary
-        name and renamed into place only when the export is complete.
+        Everything comes from one snapshot: with -j N, N connections copy tables at once and import the first connection's snapshot. A file is written under a temporary name and renamed into place only when the export is complete.
 
-        Objects the exporter does not support (large objects, event triggers, foreign
-        tables, custom operators, ...) make it fail with their names, unless
-        --exclude-unsupported leaves them out with a warning each.
+        Objects the exporter does not support (large objects, event triggers, foreign tables, custom operators, ...) make it fail with their names, unless --exclude-unsupported leaves them out with a warning each.
         """)
 
     @Option(name: [.customShort("d"), .customLong("dbname")], help: ArgumentHelp(
@@ -65,8 +58,8 @@ public struct ExportCommand: ParsableCommand {
     public var excludeUnsupported = false
 
     @Option(name: .customLong("chunk-size"), help: ArgumentHelp(
-        "Uncompressed size of each table-data chunk, e.g. 4M or 512K.", valueName: "SIZE"))
-    public var chunkSize = "4M"
+        "Uncompressed size of each table-data chunk, e.g. 2M or 512K.", valueName: "SIZE"))
+    public var chunkSize = "2M"
 
     @OptionGroup public var outputOptions: OutputOptions
 
@@ -119,7 +112,7 @@ public struct ExportCommand: ParsableCommand {
             conninfo: conninfo, overrides: overrides, jobs: jobs, level: level,
             selection: ExportSelection(tables: tables, excludedTables: excludedTables, schemas: schemas,
                                        schemaOnly: schemaOnly, dataOnly: dataOnly, excludeUnsupported: excludeUnsupported),
-            chunkSize: Self.parseSize(chunkSize) ?? 4 << 20)
+            chunkSize: Self.parseSize(chunkSize) ?? 2 << 20)
         let progress: ExportProgressObserver? = (!outputOptions.quiet && Diagnostics.stderrIsTerminal) ? TerminalProgress() : nil
         let exporter = Exporter(options: options, logger: logger, progress: progress)
 
@@ -185,8 +178,8 @@ final class InterruptCleanup: @unchecked Sendable {
             source.setEventHandler {
                 unlink(path)
                 Diagnostics.printError("pgcellar: export interrupted; nothing was written to the target")
-                signal(number, SIG_DFL)
-                raise(number)
+                // The server ends the export's transactions when the connections drop.
+                _exit(128 + number)
             }
             source.resume()
             return source

@@ -9,9 +9,7 @@ public struct ListCommand: ParsableCommand {
         commandName: "list",
         abstract: "Print an export's table of contents, like pg_restore -l.",
         discussion: """
-        Each line: id; section kind schema name owner, and for table data the chunk and
-        its rows. Reads only the header and the table of contents of a file; from stdin
-        (-) it reads the whole stream.
+        Each line: id; section kind schema name owner, and for table data the chunk and its rows. Reads only the header and the table of contents of a file; from stdin (-) it reads the whole stream.
         """)
 
     @Argument(help: ArgumentHelp("The export; - for stdin.", valueName: "FILE"))

@@ -3,6 +3,7 @@ import Cellar
 import CellarSupport
 import Foundation
 import Logging
+import PostgresClient
 
 /// `pgcellar restore`: load an export into a database, in parallel and verified.
 public struct RestoreCommand: ParsableCommand {
@@ -109,7 +110,10 @@ public struct RestoreCommand: ParsableCommand {
         outputOptions.bootstrapLogging()
         let logger = Logger(label: "pgcellar.restore")
         let progress: RestoreProgressObserver? = (!outputOptions.quiet && Diagnostics.stderrIsTerminal) ? RestoreTerminalProgress() : nil
-        let restorer = Restorer(options: restoreOptions, logger: logger, progress: progress)
+        var restorer = Restorer(options: restoreOptions, logger: logger, progress: progress)
+        let interrupt = RestoreInterruptCleanup(dsn: dbname, keep: keepOnError)
+        defer { interrupt.cancel() }
+        restorer.databaseCreated = { interrupt.created($0) }
         let source: Restorer.Source = file == "-" ? .stream(FileDescriptorInput.standardInput()) : .file(file)
         let summary: RestoreSummary
         do {
@@ -194,5 +198,63 @@ final class RestoreTerminalProgress: RestoreProgressObserver, @unchecked Sendabl
         defer { lock.unlock() }
         if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         drawn = false
+    }
+}
+
+/// Drops the database that `--create` made when the restore is interrupted
+/// (SIGINT, SIGTERM, SIGHUP), as a failed restore does, unless --keep-on-error.
+final class RestoreInterruptCleanup: @unchecked Sendable {
+    // @unchecked Sendable: `database` is guarded by `lock`; the rest is
+    // immutable after init.
+    private let lock = NSLock()
+    private var database: String?
+    private let dsn: String
+    private let keep: Bool
+    private let sources: [DispatchSourceSignal]
+
+    private static let signals = [SIGINT, SIGTERM, SIGHUP]
+
+    init(dsn: String, keep: Bool) {
+        self.dsn = dsn
+        self.keep = keep
+        sources = Self.signals.map { number in
+            signal(number, SIG_IGN)
+            return DispatchSource.makeSignalSource(signal: number, queue: .global())
+        }
+        for (number, source) in zip(Self.signals, sources) {
+            source.setEventHandler { [weak self] in
+                self?.interrupted()
+                signal(number, SIG_DFL)
+                raise(number)
+            }
+            source.resume()
+        }
+    }
+
+    func created(_ name: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        database = name
+    }
+
+    private func interrupted() {
+        lock.lock()
+        let database = self.database
+        lock.unlock()
+        guard let database, !keep else {
+            Diagnostics.printError("pgcellar: restore interrupted")
+            return
+        }
+        Diagnostics.printError("pgcellar: restore interrupted; dropping database \(database), which it created (--keep-on-error keeps it)")
+        guard let connection = try? Connection(dsn, overrides: [("dbname", "postgres")]) else { return }
+        defer { connection.close() }
+        if let name = try? connection.escapeIdentifier(database) {
+            _ = try? connection.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        }
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+        for number in Self.signals { signal(number, SIG_DFL) }
     }
 }

@@ -9,10 +9,7 @@ public struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check an export's integrity without a server.",
         discussion: """
-        Reads the whole export: every zstd frame and its content checksum, every entry's
-        size and SHA-256, the table of contents against the entries found, and the
-        footer's SHA-256 of everything before it. Names the first bad entry.
-        Exit status: 0 when the export is intact, 1 when any byte is wrong or missing.
+        Reads the whole export: every zstd frame and its content checksum, every entry's size and SHA-256, the table of contents against the entries found, and the footer's SHA-256 of everything before it. Names the first bad entry. Exit status: 0 when the export is intact, 1 when any byte is wrong or missing.
         """)
 
     @Argument(help: ArgumentHelp("The export; - for stdin.", valueName: "FILE"))

@@ -208,4 +208,32 @@ struct ArchiveTests {
         #expect(text.contains("2; pre-data TABLE public items shop_admin\n"))
         #expect(text.contains("4; data TABLE DATA public items shop_admin (chunk 2 of 2, 1 rows)\n"))
     }
+
+    @Test("two entries with one id are refused; a newer format version is refused with advice")
+    func misuseAndVersions() throws {
+        let writer = try ArchiveWriter(sink: MemoryByteSink(), header: Self.header)
+        try writer.append(ArchiveEntry(id: 1, kind: "SCHEMA", section: .preData, name: "a"), sql: "CREATE SCHEMA a;\n")
+        #expect(throws: ArchiveError.self) {
+            try writer.append(ArchiveEntry(id: 1, kind: "SCHEMA", section: .preData, name: "b"), sql: "CREATE SCHEMA b;\n")
+        }
+
+        var future = Self.header
+        future.formatVersion = ArchiveFormat.version + 1
+        let sink = MemoryByteSink()
+        try ArchiveWriter(sink: sink, header: future).finish()
+        let error = try #require(throws: ArchiveError.self) { try ArchiveVerifier.verify(MemoryByteSource(sink.bytes)) }
+        #expect(error.kind == .unsupportedVersion)
+        #expect(error.description.contains("upgrade pgcellar"))
+    }
+
+    @Test("an empty archive (no entries) is valid")
+    func emptyArchive() throws {
+        let sink = MemoryByteSink()
+        try ArchiveWriter(sink: sink, header: Self.header).finish()
+        let report = try ArchiveVerifier.verify(MemoryByteSource(sink.bytes))
+        #expect(report.entries == 0)
+        let path = try Self.temporaryFile(sink.bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try ArchiveReader(path: path).entries.isEmpty)
+    }
 }

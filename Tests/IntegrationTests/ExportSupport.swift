@@ -102,7 +102,7 @@ enum ExportTestSupport {
 
     /// Runs `pgcellar export` in-process.
     static func export(_ database: String, to path: String, _ extra: [String] = []) throws {
-        var command = try ExportCommand.parse(["-d", "\(try TestServer.dsn()) dbname=\(database)", "-o", path, "--quiet"] + extra)
+        let command = try ExportCommand.parse(["-d", "\(try TestServer.dsn()) dbname=\(database)", "-o", path, "--quiet"] + extra)
         try command.run()
     }
 

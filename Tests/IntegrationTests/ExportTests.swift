@@ -42,6 +42,8 @@ struct ExportTests {
         CREATE ROLE pgc_export_reader;
         CREATE SCHEMA app;
         COMMENT ON SCHEMA app IS 'the app''s schema';
+        CREATE EXTENSION citext WITH SCHEMA app;
+        CREATE EXTENSION pg_trgm WITH SCHEMA public;
         CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'très bien');
         CREATE DOMAIN app.positive AS integer DEFAULT 1 NOT NULL CONSTRAINT positive_check CHECK (VALUE > 0);
         CREATE TYPE app.pair AS (a integer, b text COLLATE "C");
@@ -69,11 +71,13 @@ struct ExportTests {
             twice numeric GENERATED ALWAYS AS (n * 2) STORED,
             serial_no integer DEFAULT nextval('app.odd_seq'),
             touched timestamptz,
+            nick app.citext,
             CONSTRAINT t_not_huge CHECK (length(t) < 100000)
         );
         COMMENT ON TABLE app.awkward IS 'values that trip text formats';
         COMMENT ON COLUMN app.awkward.t IS E'tab\\there';
         CREATE INDEX awkward_t_idx ON app.awkward (lower(t)) WHERE t IS NOT NULL;
+        CREATE INDEX awkward_t_trgm ON app.awkward USING gin (t public.gin_trgm_ops);
         CREATE TRIGGER awkward_touch BEFORE INSERT OR UPDATE ON app.awkward FOR EACH ROW EXECUTE FUNCTION app.touch();
         ALTER TABLE app.awkward DISABLE TRIGGER awkward_touch;
         CREATE TABLE app.parent (id bigserial PRIMARY KEY, note text NOT NULL DEFAULT '');
@@ -86,6 +90,9 @@ struct ExportTests {
         CREATE TABLE app.ref (awkward_id int REFERENCES app.awkward (id) ON DELETE CASCADE, event_id int, event_at date,
                               FOREIGN KEY (event_id, event_at) REFERENCES app.events (id, at));
         CREATE UNLOGGED TABLE app.scratch (k text PRIMARY KEY, v text) WITH (fillfactor = 70);
+        ALTER TABLE app.scratch REPLICA IDENTITY USING INDEX scratch_pkey;
+        CREATE UNIQUE INDEX scratch_v ON app.scratch (left(v, 10));
+        ALTER TABLE app.scratch CLUSTER ON scratch_v;
         ALTER TABLE app.scratch ALTER COLUMN v SET STORAGE EXTERNAL;
         CREATE VIEW app.loud AS SELECT id, app.shout(t) AS t FROM app.awkward WITH LOCAL CHECK OPTION;
         CREATE MATERIALIZED VIEW app.mood_counts AS SELECT unnest(m) AS mood, count(*) AS n FROM app.awkward GROUP BY 1;
@@ -101,7 +108,7 @@ struct ExportTests {
         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO pgc_export_reader;
         CREATE STATISTICS app.awkward_stats (dependencies) ON n, f FROM app.awkward;
 
-        INSERT INTO app.awkward (t, b, j, n, f, ts, a, m, p, r, pos)
+        INSERT INTO app.awkward (t, b, j, n, f, ts, a, m, p, r, pos, nick)
         SELECT CASE g % 9 WHEN 0 THEN NULL WHEN 1 THEN '' WHEN 2 THEN E'tab\\there' WHEN 3 THEN E'line\\nbreak\\\\back'
                           WHEN 4 THEN 'bière 日本語 🍺' WHEN 5 THEN E'\\\\.' WHEN 6 THEN E'\\r\\n' WHEN 7 THEN E'\\\\N' ELSE md5(g::text) END,
                CASE WHEN g % 5 = 0 THEN NULL WHEN g % 5 = 1 THEN ''::bytea ELSE decode(md5(g::text) || '00ff5c0a', 'hex') END,
@@ -115,7 +122,8 @@ struct ExportTests {
                ARRAY['sad', 'très bien']::app.mood[],
                ROW(g, E'x\\ty')::app.pair,
                app.floatrange(g, g + 0.5),
-               1 + g % 7
+               1 + g % 7,
+               CASE WHEN g % 3 = 0 THEN 'MiXeD' || g END
         FROM generate_series(1, 20000) AS g;
         INSERT INTO app.parent (note) VALUES ('one'), (E'two\\nlines');
         INSERT INTO app.child (note, extra) VALUES ('child', 3);
@@ -174,6 +182,69 @@ struct ExportTests {
         }
     }
 
+    @Test("memory stays flat: a table far larger than the chunks exports without the process growing with it")
+    func memoryStaysFlat() throws {
+        try TestServer.withScratchDatabase("pgc_memory") { database in
+            try Support.psql(database, """
+                CREATE TABLE wide AS SELECT g AS id, repeat(md5(g::text), 24) AS payload FROM generate_series(1, 200000) g;
+                CREATE TABLE wide2 AS SELECT * FROM wide;
+                """)
+            let archive = Support.temporaryPath("memory.sql.zst")
+            defer { try? FileManager.default.removeItem(atPath: archive) }
+            let baseline = ProcessMemory.residentBytes()
+            let sampler = MemorySampler()
+            let thread = Thread { sampler.run() }
+            thread.start()
+            try Support.export(database, to: archive, ["-j", "2"])
+            sampler.stop()
+            let exported = try ArchiveReader(path: archive).entries.filter { $0.data != nil }.reduce(0) { $0 + $1.uncompressedSize }
+            #expect(exported > 250 * 1024 * 1024, "the tables should be far larger than the chunks")
+            let growth = sampler.peak - baseline
+            #expect(growth < 48 * 1024 * 1024, "resident memory grew by \(growth >> 20) MiB while exporting \(exported >> 20) MiB")
+        }
+    }
+
+    @Test("--table, --exclude-table, --schema, --schema-only and --data-only select what pg_dump's options would")
+    func selections() throws {
+        try TestServer.withScratchDatabase("pgc_select") { database in
+            try Support.psql(database, """
+                CREATE SCHEMA other;
+                CREATE TABLE public.keep (id serial PRIMARY KEY, v text);
+                CREATE TABLE public.drop_me (id int);
+                CREATE TABLE other.elsewhere (id int);
+                CREATE INDEX keep_v ON public.keep (v);
+                CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+                INSERT INTO public.keep (v) VALUES ('a'), ('b');
+                """)
+            func entries(_ arguments: [String]) throws -> [ArchiveEntry] {
+                let archive = Support.temporaryPath("select.sql.zst")
+                defer { try? FileManager.default.removeItem(atPath: archive) }
+                try Support.export(database, to: archive, arguments)
+                return try ArchiveReader(path: archive).entries
+            }
+            func tables(_ list: [ArchiveEntry]) -> Set<String> {
+                Set(list.filter { $0.kind == "TABLE" }.map { "\($0.schema!).\($0.name)" })
+            }
+
+            let onlyKeep = try entries(["-t", "kee*"])
+            #expect(tables(onlyKeep) == ["public.keep"])
+            #expect(onlyKeep.contains { $0.kind == "INDEX" && $0.name == "keep_v" })
+            #expect(onlyKeep.contains { $0.kind == "SEQUENCE" && $0.name == "keep_id_seq" }, "an owned sequence goes with its table")
+            #expect(!onlyKeep.contains { $0.kind == "FUNCTION" })
+
+            #expect(tables(try entries(["-T", "public.drop_me"])) == ["public.keep", "other.elsewhere"])
+            #expect(tables(try entries(["-n", "other"])) == ["other.elsewhere"])
+
+            let schemaOnly = try entries(["--schema-only"])
+            #expect(!schemaOnly.contains { $0.section == .data })
+            #expect(tables(schemaOnly).count == 3)
+
+            let dataOnly = try entries(["--data-only"])
+            #expect(Set(dataOnly.map(\.kind)) == ["SETTINGS", "TABLE DATA", "SEQUENCE SET"])
+            #expect(dataOnly.filter { $0.kind == "TABLE DATA" }.count == 3)
+        }
+    }
+
     // MARK: - Refusals and failures
 
     @Test("an unsupported object kind is refused with its name, or skipped under --exclude-unsupported")
@@ -212,7 +283,7 @@ struct ExportTests {
             let archive = Support.temporaryPath("verify.sql.zst")
             defer { try? FileManager.default.removeItem(atPath: archive) }
             try Support.export(database, to: archive)
-            var intact = try VerifyCommand.parse([archive, "--quiet"])
+            let intact = try VerifyCommand.parse([archive, "--quiet"])
             try intact.run()
             try Support.shell("zstd -t -q '\(archive)'")  // stock zstd agrees
 
@@ -227,14 +298,14 @@ struct ExportTests {
                 let path = Support.temporaryPath("damaged.sql.zst")
                 defer { try? FileManager.default.removeItem(atPath: path) }
                 try Data(damaged).write(to: URL(fileURLWithPath: path))
-                var command = try VerifyCommand.parse([path, "--quiet"])
+                let command = try VerifyCommand.parse([path, "--quiet"])
                 #expect(throws: (any Error).self, "a flipped byte at \(offset) of \(bytes.count) went unnoticed") { try command.run() }
             }
             for length in [bytes.count - 1, bytes.count - 80, bytes.count / 2, 10] {
                 let path = Support.temporaryPath("truncated.sql.zst")
                 defer { try? FileManager.default.removeItem(atPath: path) }
                 try Data(bytes[0..<length]).write(to: URL(fileURLWithPath: path))
-                var command = try VerifyCommand.parse([path, "--quiet"])
+                let command = try VerifyCommand.parse([path, "--quiet"])
                 #expect(throws: (any Error).self, "truncation to \(length) bytes went unnoticed") { try command.run() }
             }
         }
@@ -326,4 +397,30 @@ final class StopFlag: @unchecked Sendable {
     private var value = false
     var isSet: Bool { lock.withLock { value } }
     func set() { lock.withLock { value = true } }
+}
+
+/// Samples this process's resident memory until stopped.
+final class MemorySampler: @unchecked Sendable {
+    // @unchecked Sendable: guarded by `lock`.
+    private let lock = NSLock()
+    private var stopped = false
+    private var highest = 0
+
+    var peak: Int { lock.withLock { highest } }
+
+    func run() {
+        while !lock.withLock({ stopped }) {
+            let now = ProcessMemory.residentBytes()
+            lock.withLock { highest = max(highest, now) }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+
+    func stop() {
+        let now = ProcessMemory.residentBytes()
+        lock.withLock {
+            highest = max(highest, now)
+            stopped = true
+        }
+    }
 }

@@ -188,8 +188,9 @@ struct RestoreTests {
         }
     }
 
-    @Test("a killed restore leaves a database that a rerun into a fresh one does not care about")
-    func killedRestoreThenRerun() throws {
+    @Test("a killed restore: SIGTERM drops the database it created, and after SIGKILL a rerun into a fresh database succeeds",
+          arguments: [SIGTERM, SIGKILL])
+    func killedRestoreThenRerun(_ signalNumber: Int32) throws {
         let source = try RestoreSources.source("pagila")
         let first = TestServer.uniqueName("restore_killed")
         let second = TestServer.uniqueName("restore_rerun")
@@ -199,14 +200,59 @@ struct RestoreTests {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Pgcellar.binary())
-        process.arguments = ["restore", source.archive, "--create", "-j", "2", "-q", "--dbname", TestServer.conninfo(user: RestoreSources.user, database: first)]
+        process.arguments = ["restore", source.archive, "--create", "-j", "1", "-q", "--dbname", TestServer.conninfo(user: RestoreSources.user, database: first)]
         process.standardError = FileHandle.nullDevice
         try process.run()
-        Thread.sleep(forTimeInterval: 0.4)
-        process.terminate()
+        // Kill it once it is under way: the database exists.
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning, Date() < deadline, try !databaseExists(first) { Thread.sleep(forTimeInterval: 0.005) }
+        Thread.sleep(forTimeInterval: 0.05)  // past CREATE DATABASE's return, into pre-data
+        try #require(process.isRunning, "the restore finished before it could be killed")
+        kill(process.processIdentifier, signalNumber)
         process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        if signalNumber == SIGTERM {
+            #expect(try databaseExists(first) == false, "an interrupted --create restore drops the database it made")
+        }
         let result = try Pgcellar.run(["restore", source.archive, "--create", "-j", "2", "--dbname", TestServer.conninfo(user: RestoreSources.user, database: second)])
         try #require(result.status == 0, "\(result.stderr)")
         #expect(try DatabaseFingerprint.of(source.database) == DatabaseFingerprint.of(second))
+    }
+
+    @Test("--schema-only, then --data-only --disable-triggers from stdin, gives the same database")
+    func schemaThenData() throws {
+        let source = try RestoreSources.source("chinook")
+        try TestServer.withScratchDatabase("restore_split") { target in
+            let dsn = TestServer.conninfo(user: RestoreSources.user, database: target)
+            let schema = try Pgcellar.run(["restore", source.archive, "--schema-only", "-j", "2", "--dbname", dsn])
+            try #require(schema.status == 0, "\(schema.stderr)")
+            let empty = try TestServer.withConnection(database: target) { try $0.query("SELECT count(*) AS n FROM public.track").first?["n"] }
+            #expect(empty == "0")
+            let refused = try Pgcellar.run(["restore", source.archive, "--schema-only", "--dbname", dsn])
+            #expect(refused.status == 1, "a second schema load into the now non-empty database is refused")
+            let data = try Pgcellar.run(["restore", "-", "--data-only", "--disable-triggers", "-j", "3", "--dbname", dsn],
+                                        stdin: try Data(contentsOf: URL(fileURLWithPath: source.archive)))
+            try #require(data.status == 0, "\(data.stderr)")
+            #expect(try DatabaseFingerprint.of(source.database) == DatabaseFingerprint.of(target))
+            #expect(try RestoreSources.schemaDump(source.database) == RestoreSources.schemaDump(target))
+        }
+    }
+
+    @Test("--table restores one table with its rows and its own indexes, nothing else")
+    func singleTable() throws {
+        let source = try RestoreSources.source("pagila")
+        let target = TestServer.uniqueName("restore_table")
+        defer { dropDatabase(target) }
+        let result = try Pgcellar.run(["restore", source.archive, "--create", "--table", "public.actor", "-j", "2",
+                                       "--dbname", TestServer.conninfo(user: RestoreSources.user, database: target)])
+        try #require(result.status == 0, "\(result.stderr)")
+        let (tables, rows, indexes) = try TestServer.withConnection(database: target) { connection in
+            (try connection.query("SELECT string_agg(tablename, ',') AS t FROM pg_tables WHERE schemaname = 'public'").first?["t"],
+             try connection.query("SELECT count(*) AS n FROM public.actor").first?["n"],
+             try connection.query("SELECT string_agg(indexname, ',' ORDER BY indexname) AS i FROM pg_indexes WHERE tablename = 'actor'").first?["i"])
+        }
+        #expect(tables == "actor")
+        #expect(rows == "200")
+        #expect(indexes == "actor_pkey,idx_actor_last_name")
     }
 }

@@ -154,7 +154,8 @@ public final class ArchiveStreamReader {
 
     /// Reads and checks the header.
     public init(source: ByteSource) throws {
-        input = try CountingInput(source)
+        // Frame headers are small reads: gather them from larger ones.
+        input = try CountingInput(source is BufferedByteSource ? source : BufferedByteSource(source))
         let prefix = try input.readExactly(16, what: "the header")
         let length = try ArchiveFrames.metadataFrameLength(prefix, expecting: .header, at: 0, limit: nil)
         header = try ArchiveFrames.decodeHeader(try input.readExactly(length - 16, what: "the header"))

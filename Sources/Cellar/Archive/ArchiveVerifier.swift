@@ -45,7 +45,7 @@ public enum ArchiveVerifier {
     public static func verify(path: String) throws -> ArchiveVerification {
         let input = try FileDescriptorInput(path: path)
         defer { try? input.close() }
-        return try verify(BufferedByteSource(input))
+        return try verify(input)
     }
 }
 

@@ -135,6 +135,7 @@ enum CatalogQueries {
         SELECT i.indexrelid::int8 AS oid, n.nspname AS schema, ic.relname AS name, \(qualified("n.nspname", "ic.relname")) AS qname,
                i.indrelid::int8 AS "tableOid", \(qualified("tn.nspname", "t.relname")) AS "table",
                pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, i.indisclustered AS clustered,
+               i.indisreplident AS "replicaIdentity",
                (SELECT co.oid::int8 FROM pg_catalog.pg_constraint co WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid
                   AND co.contype IN ('p', 'u', 'x')) AS "constraintOid",
                (SELECT \(qualified("pn.nspname", "p.relname")) FROM pg_catalog.pg_inherits h
@@ -290,6 +291,28 @@ enum CatalogQueries {
         SELECT 'rule', r.oid::int8, r.ev_class::int8 FROM pg_catalog.pg_rewrite r WHERE r.oid >= 16384 AND r.rulename = '_RETURN'
         """)
 
+    /// Extension configuration tables, whose rows pg_dump exports with the
+    /// extension (pg_extension_config_dump).
+    static let extensionConfigurationTables = """
+        SELECT e.extname AS extension, c.oid::pg_catalog.regclass::text AS "table"
+        FROM pg_catalog.pg_extension e, unnest(e.extconfig) AS cfg(oid)
+        JOIN pg_catalog.pg_class c ON c.oid = cfg.oid
+        WHERE c.relkind = 'r'
+        """
+
+    /// Properties the export does not carry over, worth a warning.
+    static let lostProperties = """
+        SELECT 'tablespace of ' || c.oid::pg_catalog.regclass::text || ' (' || t.spcname || ')' AS what
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
+        WHERE c.reltablespace <> 0 AND c.relkind IN ('r', 'p', 'm', 'i') AND \(userSchema("n"))
+        UNION ALL
+        SELECT 'storage parameters of the TOAST table of ' || c.oid::pg_catalog.regclass::text
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_catalog.pg_class toast ON toast.oid = c.reltoastrelid
+        WHERE toast.reloptions IS NOT NULL AND \(userSchema("n"))
+        """
+
     static let descriptions = wrap("""
         SELECT d.classoid::pg_catalog.regclass::text AS catalog, d.objoid::int8 AS oid, d.objsubid AS sub, d.description
         FROM pg_catalog.pg_description d
@@ -353,6 +376,7 @@ enum CatalogQueries {
             FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
             WHERE t.typtype IN ('b', 'p') AND t.typelem = 0 AND \(userSchema("n")) AND \(notExtensionMember("pg_type", "t.oid"))
             """),
+        ("security label", "SELECT 'security label on ' || l.classoid::pg_catalog.regclass::text || ' ' || l.objoid AS name FROM pg_catalog.pg_seclabel l WHERE l.objoid >= 16384"),
         ("ordered-set aggregate", """
             SELECT 'ordered-set aggregate ' || p.oid::pg_catalog.regprocedure::text AS name
             FROM pg_catalog.pg_aggregate a JOIN pg_catalog.pg_proc p ON p.oid = a.aggfnoid JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace

@@ -111,6 +111,7 @@ struct IndexRow: Decodable {
     var table: String
     var definition: String
     var clustered: Bool
+    var replicaIdentity: Bool
     var constraintOid: UInt32?
     var parentIndex: String?
     var parentIndexOid: UInt32?

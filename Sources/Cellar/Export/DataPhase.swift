@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+internal import CGlibcMalloc
 import CellarSupport
 import Foundation
 import Logging
@@ -86,11 +84,11 @@ final class DataPhase: @unchecked Sendable {
     /// grows with the number of threads. A fixed threshold keeps every large
     /// buffer in its own mapping, returned to the system when freed.
     private static func returnLargeBuffersToTheSystem() {
-        #if canImport(Glibc)
+        #if os(Linux)
         // > M_MMAP_THRESHOLD: [...] Note: Nowadays, glibc uses a dynamic mmap
         // > threshold by default. [...] the dynamic adjustment is disabled if
         // > any of M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD, or M_MMAP_MAX is set.
-        _ = mallopt(M_MMAP_THRESHOLD, 512 * 1024)
+        _ = cellar_set_mmap_threshold(512 * 1024)
         #endif
     }
 
@@ -117,11 +115,24 @@ final class DataPhase: @unchecked Sendable {
             }
             defer { if index != 0 { connection.close() } }
             while let table = takeTable() {
+                if index != 0 { try lockWithoutWaiting(table, on: connection) }
                 try copy(table, on: connection)
             }
         } catch {
             fail(error)
             throw error
+        }
+    }
+
+    /// As pg_dump's workers do: the main connection holds a lock on every
+    /// table; if another session has since queued for an exclusive lock, a
+    /// worker waiting behind it would wait forever (the exclusive request in
+    /// turn waits for the main connection), so it fails instead.
+    private func lockWithoutWaiting(_ table: TableDataSource, on connection: Connection) throws {
+        do {
+            try connection.execute("LOCK TABLE ONLY \(table.qualifiedName) IN ACCESS SHARE MODE NOWAIT")
+        } catch let error as PostgresError where error.code.rawValue == "55P03" {
+            throw ClientError("cannot export \(table.qualifiedName) on a parallel connection: another session is waiting for an exclusive lock on it (ALTER, DROP, TRUNCATE...); run the export again when that is done, or with -j 1")
         }
     }
 
@@ -271,3 +282,4 @@ final class UncheckedConnection: @unchecked Sendable {
     let connection: Connection
     init(_ connection: Connection) { self.connection = connection }
 }
+

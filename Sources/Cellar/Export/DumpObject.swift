@@ -81,6 +81,8 @@ struct TableDataSource: Sendable {
     var schema: String
     var name: String
     var owner: String
+    /// `schema.table`, quoted.
+    var qualifiedName: String
     /// `COPY schema.table (columns)` without direction.
     var copyTarget: String
     /// The catalog's estimate of the table's size, for ordering and the ETA.

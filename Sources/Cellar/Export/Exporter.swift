@@ -29,7 +29,7 @@ public struct ExportOptions: Sendable {
     }
 
     public init(conninfo: String, overrides: [ConnectionOverride] = [], jobs: Int = 1, level: Int = 3,
-                selection: ExportSelection = ExportSelection(), chunkSize: Int = 4 << 20, compressionThreads: Int? = nil) {
+                selection: ExportSelection = ExportSelection(), chunkSize: Int = 2 << 20, compressionThreads: Int? = nil) {
         self.conninfo = conninfo
         self.overrides = overrides
         self.jobs = jobs

@@ -53,6 +53,17 @@ struct SchemaCatalog {
                 unsupported.append(try row.string("name"))
             }
         }
+        // Rows in an extension's configuration tables belong to the database, not the extension.
+        for row in try connection.query(CatalogQueries.extensionConfigurationTables).rows {
+            let table = try row.string("table")
+            if try connection.query("SELECT EXISTS (SELECT 1 FROM ONLY \(table)) AS filled").first?.bool("filled") == true {
+                unsupported.append("rows of \(table), a configuration table of extension \(try row.string("extension"))")
+            }
+        }
+        for row in try connection.query(CatalogQueries.lostProperties).rows {
+            let what = try row.string("what")
+            logger.warning("the export does not carry over the \(what); a restore uses the defaults")
+        }
         var catalog = SchemaCatalog()
         if !unsupported.isEmpty {
             guard selection.excludeUnsupported else { throw UnsupportedObjectsError(objects: unsupported) }
@@ -98,6 +109,8 @@ struct CatalogBuilder {
     private var commentTargets: [ObjectKey: CommentTarget] = [:]
     private var includedRelations = Set<UInt32>()
     private var relationsByOid: [UInt32: RelationRow] = [:]
+    /// Indexes that are a table's replica identity or clustering index.
+    private var indexOptions: [UInt32: IndexRow] = [:]
 
     struct CommentTarget {
         var target: String
@@ -188,6 +201,7 @@ struct CatalogBuilder {
         for relation in relations where includedRelations.contains(relation.oid) {
             addRelation(relation, checks: constraints.filter { $0.relationOid == relation.oid && $0.type == "c" })
         }
+        for index in indexes where index.replicaIdentity || index.clustered { indexOptions[index.oid] = index }
         for constraint in constraints where constraint.relationOid != 0 && includedRelations.contains(constraint.relationOid) {
             addConstraint(constraint)
         }
@@ -587,7 +601,7 @@ struct CatalogBuilder {
             }
             if relation.kind == "r" {
                 let copyColumns = columns.filter { $0.generated.isEmpty }.map(\.qname).joined(separator: ", ")
-                dataTables.append(TableDataSource(oid: relation.oid, schema: relation.schema, name: relation.name, owner: relation.owner,
+                dataTables.append(TableDataSource(oid: relation.oid, schema: relation.schema, name: relation.name, owner: relation.owner, qualifiedName: relation.qname,
                                                   copyTarget: "\(relation.qname) (\(copyColumns))", estimatedBytes: relation.estimatedBytes))
             }
         }
@@ -681,10 +695,10 @@ struct CatalogBuilder {
         if constraint.indexOid != 0, constraint.type != "f" {
             represented[ObjectKey(catalog: "pg_class", oid: constraint.indexOid)] = key
         }
+        var sql = "ALTER TABLE \(only)\(constraint.relation)\n    ADD CONSTRAINT \(constraint.qname) \(constraint.definition);\n"
+        if constraint.type != "f", let index = indexOptions[constraint.indexOid] { sql += Self.indexOptionStatements(index) }
         add(DumpObject(key: key, kind: kind, schema: constraint.relationSchema, name: "\(constraint.relationName) \(constraint.name)",
-                       owner: relation.owner, section: .postData,
-                       sql: "ALTER TABLE \(only)\(constraint.relation)\n    ADD CONSTRAINT \(constraint.qname) \(constraint.definition);\n\n",
-                       dependencies: [tableKey]))
+                       owner: relation.owner, section: .postData, sql: sql + "\n", dependencies: [tableKey]))
         commentable("pg_constraint", constraint.oid, CommentTarget(
             target: "CONSTRAINT \(constraint.qname) ON \(constraint.relation)", key: key, section: .postData,
             schema: constraint.relationSchema, name: "CONSTRAINT \(constraint.name) ON \(constraint.relationName)", owner: relation.owner))
@@ -695,12 +709,19 @@ struct CatalogBuilder {
         let key = ObjectKey(catalog: "pg_class", oid: index.oid)
         represented[key] = key
         let owner = relationsByOid[index.tableOid]?.owner
-        var sql = index.definition + ";\n"
-        if index.clustered { sql += "ALTER TABLE \(index.table) CLUSTER ON \(quoteIdent(index.name));\n" }
+        let sql = index.definition + ";\n" + Self.indexOptionStatements(index)
         add(DumpObject(key: key, kind: "INDEX", schema: index.schema, name: index.name, owner: owner, section: .postData,
                        sql: sql + "\n", dependencies: [ObjectKey(catalog: "pg_class", oid: index.tableOid)]))
         commentable("pg_class", index.oid, CommentTarget(target: "INDEX \(index.qname)", key: key, section: .postData,
                                                          schema: index.schema, name: "INDEX \(index.name)", owner: owner))
+    }
+
+    /// CLUSTER ON and REPLICA IDENTITY USING INDEX, which name an index.
+    static func indexOptionStatements(_ index: IndexRow) -> String {
+        var sql = ""
+        if index.clustered { sql += "ALTER TABLE \(index.table) CLUSTER ON \(quoteIdent(index.name));\n" }
+        if index.replicaIdentity { sql += "ALTER TABLE ONLY \(index.table) REPLICA IDENTITY USING INDEX \(quoteIdent(index.name));\n" }
+        return sql
     }
 
     private mutating func addIndexAttach(_ index: IndexRow) {

@@ -188,11 +188,6 @@ public struct RestorePlan: Sendable {
         return items
     }
 
-    /// The order in which ready items are taken: earlier stages first, then
-    /// by rank (statements, then chunks table by table, then ANALYZE).
-    static func priority(_ item: Item) -> (Int, UInt64) {
-        (item.stage.rawValue, item.rank)
-    }
 
     /// Tables whose rows one connection loads entirely from a file archive:
     /// those may use `COPY ... FREEZE` after a `TRUNCATE` in the same
@@ -313,7 +308,9 @@ public struct RestorePlan: Sendable {
 final class RestoreNameFilter: @unchecked Sendable {
     private let schemas: Set<String>
     private let tables: [NamePattern]
-    private var selectedTables = Set<Int>()
+    /// Entries selected so far, and the kinds of all entries seen.
+    private var selected = Set<Int>()
+    private var kinds: [Int: String] = [:]
 
     init(_ options: RestoreOptions) {
         schemas = Set(options.schemas)
@@ -322,12 +319,22 @@ final class RestoreNameFilter: @unchecked Sendable {
 
     var isActive: Bool { !schemas.isEmpty || !tables.isEmpty }
 
-    /// Entries that belong to a table for `--table`, besides its data.
+    /// Entries that belong to a table for `--table`, besides its data: taken
+    /// when everything they depend on is selected too (so a trigger whose
+    /// function or a default whose sequence stays out stays out as well, as
+    /// with pg_restore -t).
     static let tableParts: Set<String> = [
         "OWNER", "ACL", "COMMENT", "INDEX", "CONSTRAINT", "CHECK CONSTRAINT", "DEFAULT", "TRIGGER", "ROW SECURITY", "POLICY",
     ]
 
     func includes(_ entry: ArchiveEntry) -> Bool {
+        kinds[entry.id] = entry.kind
+        let included = decide(entry)
+        if included { selected.insert(entry.id) }
+        return included
+    }
+
+    private func decide(_ entry: ArchiveEntry) -> Bool {
         guard isActive, entry.kind != "SETTINGS" else { return true }
         if !schemas.isEmpty {
             guard let schema = Self.schema(of: entry), schemas.contains(schema) else { return false }
@@ -336,11 +343,11 @@ final class RestoreNameFilter: @unchecked Sendable {
         if let data = entry.data {
             return tables.contains { $0.matches(schema: data.tableSchema, name: data.tableName) }
         }
-        if entry.kind == "TABLE", let schema = entry.schema, tables.contains(where: { $0.matches(schema: schema, name: entry.name) }) {
-            selectedTables.insert(entry.id)
-            return true
+        if entry.kind == "TABLE", let schema = entry.schema {
+            return tables.contains { $0.matches(schema: schema, name: entry.name) }
         }
-        return Self.tableParts.contains(entry.kind) && !selectedTables.isDisjoint(with: entry.dependencies)
+        guard Self.tableParts.contains(entry.kind), !selected.isDisjoint(with: entry.dependencies) else { return false }
+        return entry.dependencies.allSatisfy { selected.contains($0) || kinds[$0] == "SCHEMA" || kinds[$0] == nil }
     }
 
     /// The schema an entry lives in; for a schema's own entries (CREATE

@@ -4,6 +4,14 @@ import PostgresClient
 /// Hands the items of a ``RestorePlan`` schedule to worker threads as their
 /// dependencies complete and their stage opens.
 ///
+/// Among ready items: statements first (an index build starts as soon as its
+/// table is loaded), then data chunks, then ANALYZE. A chunk comes from the
+/// table the fewest connections are loading, the one with the most bytes
+/// left among those: with several large tables each connection loads its
+/// own (as pg_restore does, without two COPYs contending for one table), and
+/// a connection that runs out of tables joins another on the largest
+/// remaining one, which pg_restore cannot do.
+///
 /// `@unchecked Sendable`: every mutable field is read and written only with
 /// `condition` locked.
 final class RestoreScheduler: @unchecked Sendable {
@@ -15,17 +23,46 @@ final class RestoreScheduler: @unchecked Sendable {
     private var ready: [Int] = []
     private var finished = 0
     private var failed = false
+    /// For data items, their table's number; per table, connections loading
+    /// it now and bytes not yet loaded.
+    private var tableOf: [Int?]
+    private var loading: [Int]
+    private var remainingBytes: [UInt64]
 
     init(_ items: [RestorePlan.Item]) {
         self.items = items
         waitingOn = items.map(\.dependencies.count)
         dependents = Array(repeating: [], count: items.count)
         remainingInStage = Array(repeating: 0, count: 4)
+        var tables: [String: Int] = [:]
+        tableOf = []
+        remainingBytes = []
+        for item in items {
+            guard let data = item.entry.data else { tableOf.append(nil); continue }
+            let key = data.tableSchema + "\u{0}" + data.tableName
+            let table = tables[key] ?? tables.count
+            if table == tables.count {
+                tables[key] = table
+                remainingBytes.append(0)
+            }
+            remainingBytes[table] += item.entry.uncompressedSize
+            tableOf.append(table)
+        }
+        loading = Array(repeating: 0, count: remainingBytes.count)
         for (index, item) in items.enumerated() {
             for dependency in item.dependencies { dependents[dependency].append(index) }
             remainingInStage[item.stage.rawValue] += 1
             if item.dependencies.isEmpty { ready.append(index) }
         }
+    }
+
+    /// How a ready item compares: lower runs first.
+    private func key(_ index: Int) -> (Int, Int, Int, UInt64, UInt64) {
+        let item = items[index]
+        if let table = tableOf[index] {
+            return (item.stage.rawValue, 1, loading[table], UInt64.max - remainingBytes[table], item.rank)
+        }
+        return (item.stage.rawValue, item.rank == .max ? 2 : 0, 0, 0, item.rank)
     }
 
     /// The next item to run, waiting while none is ready; nil when all are
@@ -37,11 +74,19 @@ final class RestoreScheduler: @unchecked Sendable {
             if failed || finished == items.count { return nil }
             let open = remainingInStage.firstIndex { $0 > 0 } ?? 0
             var best: Int?
+            var bestKey = (Int.max, 0, 0, UInt64(0), UInt64(0))
             for (position, index) in ready.enumerated() where items[index].stage.rawValue <= open {
-                if let current = best, RestorePlan.priority(items[ready[current]]) <= RestorePlan.priority(items[index]) { continue }
-                best = position
+                let candidate = key(index)
+                if best == nil || candidate < bestKey {
+                    best = position
+                    bestKey = candidate
+                }
             }
-            if let best { return ready.remove(at: best) }
+            if let best {
+                let index = ready.remove(at: best)
+                if let table = tableOf[index] { loading[table] += 1 }
+                return index
+            }
             condition.wait()
         }
     }
@@ -51,6 +96,10 @@ final class RestoreScheduler: @unchecked Sendable {
         defer { condition.unlock() }
         finished += 1
         remainingInStage[items[index].stage.rawValue] -= 1
+        if let table = tableOf[index] {
+            loading[table] -= 1
+            remainingBytes[table] -= items[index].entry.uncompressedSize
+        }
         for dependent in dependents[index] {
             waitingOn[dependent] -= 1
             if waitingOn[dependent] == 0 { ready.append(dependent) }
@@ -83,9 +132,31 @@ final class ChunkQueue: @unchecked Sendable {
     private var chunks: [Chunk] = []
     private var closed = false
     private var failed = false
+    /// Buffers of loaded chunks, for the reader to fill again: reused
+    /// buffers keep the resident size at the few chunks in flight, where
+    /// fresh ones per chunk would leave pages behind in the allocator's
+    /// per-thread arenas.
+    private var spare: [[UInt8]] = []
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
+    }
+
+    /// An empty buffer, reused when one is free.
+    func buffer(capacity: Int) -> [UInt8] {
+        condition.lock()
+        var buffer = spare.popLast() ?? []
+        condition.unlock()
+        buffer.removeAll(keepingCapacity: true)
+        buffer.reserveCapacity(capacity)
+        return buffer
+    }
+
+    /// Hands a loaded chunk's buffer back.
+    func recycle(_ buffer: [UInt8]) {
+        condition.lock()
+        defer { condition.unlock() }
+        if spare.count < 8 { spare.append(buffer) }
     }
 
     /// Waits for room; false when the consumers have failed.

@@ -27,6 +27,9 @@ public struct Restorer: Sendable {
     public var logger: Logger
     /// Told about every loaded chunk (a progress bar on a terminal).
     public var progress: RestoreProgressObserver?
+    /// Called with the database's name right after `--create` made it, so
+    /// that an interrupted run can drop it (see `RestoreCommand`).
+    public var databaseCreated: (@Sendable (String) -> Void)?
 
     public init(options: RestoreOptions, logger: Logger, progress: RestoreProgressObserver? = nil) {
         self.options = options
@@ -62,7 +65,7 @@ public struct Restorer: Sendable {
                 try run.restoreFile(reader)
             }
         case .stream(let input):
-            let reader = try ArchiveStreamReader(source: BufferedInput(input))
+            let reader = try ArchiveStreamReader(source: input)
             let plan = RestorePlan(header: reader.header, options: options)
             return try prepareAndRun(plan: plan, database: database, started: started) { run in
                 try run.restoreStream(reader)
@@ -90,6 +93,7 @@ public struct Restorer: Sendable {
                 throw RestoreError.wrapping(error, object: "DATABASE \(database)", statement: statement)
             }
             created = true
+            databaseCreated?(database)
         } else {
             let target = try Connection(options.dsn, logger: logger)
             defer { target.close() }
@@ -487,9 +491,24 @@ final class RestoreRun: @unchecked Sendable {
                 return
             }
             let connection = pool[context.index]
-            while let chunk = queue.take() {
+            while var chunk = queue.take() {
+                defer {
+                    queue.recycle(chunk.rows)
+                    chunk.rows = []
+                }
                 do {
-                    try self.load(chunk.entry, freeze: false, on: connection) { writer in try writer.write(chunk.rows) }
+                    try self.load(chunk.entry, freeze: false, on: connection) { writer in
+                        // In slices: libpq copies what one call sends into its
+                        // output buffer, which would grow to a whole chunk.
+                        try chunk.rows.withUnsafeBytes { rows in
+                            var offset = 0
+                            while offset < rows.count {
+                                let end = min(rows.count, offset + 128 * 1024)
+                                try writer.write(UnsafeRawBufferPointer(rebasing: rows[offset..<end]))
+                                offset = end
+                            }
+                        }
+                    }
                 } catch {
                     queue.fail()
                     throw error
@@ -505,8 +524,7 @@ final class RestoreRun: @unchecked Sendable {
         while let entry = current, !context.isCancelled {
             if filter.includes(entry) && plan.includes(entry) {
                 if entry.data != nil {
-                    var rows: [UInt8] = []
-                    rows.reserveCapacity(Int(entry.uncompressedSize))
+                    var rows = queue.buffer(capacity: Int(entry.uncompressedSize))
                     try state.reader.readCopyRows { rows.append(contentsOf: $0) }
                     guard queue.put(ChunkQueue.Chunk(entry: entry, rows: rows)) else { return }
                     state.chunks += 1
@@ -583,33 +601,5 @@ final class RestoreRun: @unchecked Sendable {
                 }
             }
         }
-    }
-}
-
-/// Reads a pipe in large pieces so the archive's many small frame headers do
-/// not each cost a system call.
-final class BufferedInput: ByteSource {
-    private let source: ByteSource
-    private var buffer: [UInt8]
-    private var start = 0
-    private var end = 0
-
-    init(_ source: ByteSource, capacity: Int = 1 << 20) {
-        self.source = source
-        self.buffer = [UInt8](repeating: 0, count: capacity)
-    }
-
-    func read(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard destination.count > 0 else { return 0 }
-        if start == end {
-            if destination.count >= buffer.count { return try source.read(into: destination) }
-            end = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-            start = 0
-            if end == 0 { return 0 }
-        }
-        let count = min(destination.count, end - start)
-        buffer.withUnsafeBytes { destination.baseAddress!.copyMemory(from: $0.baseAddress! + start, byteCount: count) }
-        start += count
-        return count
     }
 }
