@@ -114,6 +114,20 @@ struct RestorePlanTests {
         #expect(analyze[0].dependencies == chunks)
     }
 
+    @Test func tablesWithinAFairShareLoadWholeOnOneConnection() {
+        let later = Self.entries.filter { [.data, .postData].contains(RestorePlan.phase(of: $0)) }
+        func whole(_ jobs: Int) -> [RestorePlan.Item] {
+            RestorePlan.schedule(later, allEntries: Self.entries, wholeTablesFor: jobs)
+        }
+        // orders is 900 of 950 bytes: more than half, so two connections share it.
+        #expect(whole(2).allSatisfy { $0.wholeTable.isEmpty && !$0.merged })
+        let one = whole(1)
+        let first = one.first { $0.entry.id == 5 }!
+        #expect(first.wholeTable.map(\.id) == [5, 6] && first.entry.uncompressedSize == 900)
+        #expect(one.first { $0.entry.id == 6 }!.merged)
+        #expect(one.first { $0.entry.id == 7 }!.wholeTable.isEmpty, "a single chunk already loads with FREEZE on its own")
+    }
+
     @Test func nameFilterSelectsTablesWithTheirParts() {
         var options = RestoreOptions(dsn: "")
         options.tables = ["ord*"]

@@ -108,4 +108,36 @@ struct DestroyTests {
             }
         }
     }
+
+    @Test("a non-superuser CREATEDB CREATEROLE admin (as CloudNativePG hands out) can destroy")
+    func nonSuperuserAdmin() throws {
+        let adminName = TestServer.uniqueName("ds_cnpg_admin")
+        let adminPassword = "pw-\(UUID().uuidString)"
+        _ = try TestServer.withConnection { admin in
+            let verifier = try admin.encryptPassword(adminPassword, user: adminName)
+            try admin.execute("CREATE ROLE \(try admin.escapeIdentifier(adminName)) LOGIN CREATEDB CREATEROLE PASSWORD \(try admin.escapeLiteral(verifier))")
+        }
+        let fixture = try ProvisionFixture(prefix: "ds_cnpg", clusterUser: adminName)
+        defer {
+            fixture.cleanUp()
+            _ = try? TestServer.withConnection { try $0.execute("DROP ROLE IF EXISTS \(try $0.escapeIdentifier(adminName))") }
+        }
+        let pgpass = fixture.directory + "/pgpass"
+        try "\(TestServer.host):\(TestServer.port):*:\(adminName):\(adminPassword)\n".write(toFile: pgpass, atomically: false, encoding: .utf8)
+        chmod(pgpass, 0o600)
+        let environment = ["PGPASSFILE": pgpass]
+        let provision = try Pgcellar.run(["provision", "-c", fixture.configPath], environment: environment)
+        try #require(provision.status == 0, "\(provision.stderr)")
+        let owner = try fixture.connect(as: fixture.owner)
+        try owner.execute("CREATE TABLE public.kegs (id int PRIMARY KEY, litres int); INSERT INTO public.kegs SELECT g, g % 50 FROM generate_series(1, 300) g")
+        owner.close()
+
+        let path = fixture.directory + "/export.sql.zst"
+        let result = try Pgcellar.run(["destroy", "-c", fixture.configPath, "--export-to", path, "--yes"], environment: environment)
+        try #require(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(try databaseExists(fixture.database) == false)
+        #expect(try ArchiveVerifier.verify(path: path).rows == 300)
+        for role in [fixture.owner, fixture.readwrite, fixture.readonly] { #expect(try roleExists(role) == false) }
+    }
 }
+

@@ -15,10 +15,24 @@ enum RestoreSources {
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var loaded: [String: Source] = [:]
+    /// Removes this process's exports when it exits (the source databases stay, for the next run).
+    private static let cleanupRegistered: Bool = {
+        atexit {
+            for source in RestoreSources.loadedSources() { try? FileManager.default.removeItem(atPath: source.archive) }
+        }
+        return true
+    }()
+
+    static func loadedSources() -> [Source] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Array(loaded.values)
+    }
 
     /// Pagila or Chinook, loaded into a database of this run and exported
     /// with small chunks (so large tables have several) on two connections.
     static func source(_ name: String) throws -> Source {
+        _ = cleanupRegistered
         lock.lock()
         defer { lock.unlock() }
         if let source = loaded[name] { return source }

@@ -243,15 +243,24 @@ public struct Destroyer: Sendable {
     private func terminateSessions(_ admin: Connection) throws {
         let deadline = Date().addingTimeInterval(15)
         while true {
-            let remaining = try admin.query("""
-                SELECT count(pg_catalog.pg_terminate_backend(pid))::int AS n FROM pg_catalog.pg_stat_activity
+            let sessions = try admin.query("""
+                SELECT pid::text AS pid, coalesce(usename::text, '?') AS role,
+                       pg_catalog.pg_terminate_backend(pid)::text AS terminated
+                  FROM pg_catalog.pg_stat_activity
                  WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()
-                """, [database]).first?.int("n") ?? 0
-            if remaining == 0 { return }
-            guard Date() < deadline else {
-                throw DestroyError("\(remaining) session(s) on \(database) did not end after pg_terminate_backend")
+                """, [database]).rows
+            if sessions.isEmpty { return }
+            // A session that is just ending cannot be signalled either: only
+            // give up when sessions outlast the deadline.
+            let refused = sessions.filter { $0["terminated"] != "true" }
+            let timeout: TimeInterval = refused.isEmpty ? 15 : 2
+            guard Date() < deadline.addingTimeInterval(timeout - 15) else {
+                let described = sessions.map { "pid \($0["pid"] ?? "?") as \($0["role"] ?? "?")" }.joined(separator: ", ")
+                throw DestroyError(refused.isEmpty
+                    ? "sessions on \(database) did not end after pg_terminate_backend (\(described))"
+                    : "cannot terminate the sessions on \(database) (\(described)): the admin role needs membership in pg_signal_backend or in those roles")
             }
-            logger.info("terminated \(remaining) session(s) on \(database)")
+            logger.info("terminated \(sessions.count) session(s) on \(database)")
             Thread.sleep(forTimeInterval: 0.2)
         }
     }

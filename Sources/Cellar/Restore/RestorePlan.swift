@@ -98,6 +98,11 @@ public struct RestorePlan: Sendable {
         public var dependencies: [Int]
         /// Among ready items of open stages, the lowest rank runs first.
         public var rank: UInt64 = 0
+        /// For a table one connection loads whole: all its chunks, loaded in
+        /// one transaction after a TRUNCATE, with `COPY ... FREEZE`.
+        public var wholeTable: [ArchiveEntry] = []
+        /// A chunk that the item of its table's first chunk loads (nothing to do).
+        public var merged = false
     }
 
     /// The kind of the items ``schedule(_:allEntries:analyze:)`` adds to
@@ -116,7 +121,13 @@ public struct RestorePlan: Sendable {
     ///   - analyze: Add an ANALYZE item for each table with rows, run once
     ///     its chunks are loaded when a connection has nothing better to do
     ///     (ANALYZE and CREATE INDEX do not block each other).
-    public static func schedule(_ entries: [ArchiveEntry], allEntries: [ArchiveEntry], analyze: Bool = false) -> [Item] {
+    ///   - wholeTablesFor: With the number of connections: load a table of
+    ///     several chunks on one connection, in one transaction with FREEZE,
+    ///     when it is no larger than a fair share of all the data (so no
+    ///     connection is left with a tail while others idle). Tables larger
+    ///     than that are loaded chunk by chunk on several connections.
+    public static func schedule(_ entries: [ArchiveEntry], allEntries: [ArchiveEntry], analyze: Bool = false,
+                                wholeTablesFor jobs: Int? = nil) -> [Item] {
         var position: [Int: Int] = [:]
         for (index, entry) in entries.enumerated() { position[entry.id] = index }
         // Table entry id -> the item indexes of its chunks.
@@ -173,6 +184,19 @@ public struct RestorePlan: Sendable {
             tableBytes[key] = chunks.reduce(0) { $0 + entries[$1].uncompressedSize }
         }
         let tableOrder = tableBytes.keys.sorted { (tableBytes[$0]!, $1) > (tableBytes[$1]!, $0) }
+        if let jobs {
+            let total = tableBytes.values.reduce(0, +)
+            for key in tableOrder {
+                let chunks = chunksByTable[key]!
+                guard chunks.count > 1, tableBytes[key]! * UInt64(jobs) <= total else { continue }
+                items[chunks[0]].wholeTable = chunks.map { entries[$0] }
+                items[chunks[0]].entry.uncompressedSize = tableBytes[key]!
+                for index in chunks.dropFirst() {
+                    items[index].merged = true
+                    items[index].entry.uncompressedSize = 0
+                }
+            }
+        }
         for (rank, key) in tableOrder.enumerated() {
             for index in chunksByTable[key]! {
                 items[index].rank = 1 + UInt64(rank) << 24 + UInt64(entries[index].data!.chunk)

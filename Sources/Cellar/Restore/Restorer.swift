@@ -299,8 +299,10 @@ final class RestoreRun: @unchecked Sendable {
     /// - Parameters:
     ///   - freeze: TRUNCATE and `COPY ... FREEZE` in one transaction (the
     ///     table is empty and no other connection loads it).
+    ///   - inTransaction: Inside the caller's transaction, which truncated
+    ///     the table: just the COPY (with FREEZE when asked).
     ///   - produce: Writes the chunk's rows (COPY text format) to the server.
-    func load(_ entry: ArchiveEntry, freeze: Bool, on connection: Connection,
+    func load(_ entry: ArchiveEntry, freeze: Bool, inTransaction: Bool = false, on connection: Connection,
               _ produce: (CopyInWriter) throws -> Void) throws {
         guard let data = entry.data else { return }
         var statement = data.copyStatement.trimmingCharacters(in: .whitespaces)
@@ -308,7 +310,9 @@ final class RestoreRun: @unchecked Sendable {
         if freeze { statement += " WITH (FREEZE)" }
         let rows: Int
         do {
-            if freeze {
+            if inTransaction {
+                rows = try connection.copyIn(statement, produce)
+            } else if freeze {
                 let table = "\(try connection.escapeIdentifier(data.tableSchema)).\(try connection.escapeIdentifier(data.tableName))"
                 rows = try connection.transaction {
                     try connection.execute("TRUNCATE ONLY \(table)")
@@ -318,7 +322,7 @@ final class RestoreRun: @unchecked Sendable {
                 rows = try connection.copyIn(statement, produce)
             }
         } catch {
-            if connection.isInTransaction, !options.singleTransaction { _ = try? connection.execute("ROLLBACK") }
+            if connection.isInTransaction, !options.singleTransaction, !inTransaction { _ = try? connection.execute("ROLLBACK") }
             throw RestoreError.wrapping(error, object: entry.displayName, statement: statement)
         }
         guard rows == data.rows else {
@@ -349,12 +353,16 @@ final class RestoreRun: @unchecked Sendable {
                 entriesRestored += 1
             }
         }
-        let items = RestorePlan.schedule(later, allEntries: reader.entries, analyze: true)
+        let wholeTables = options.dataOnly ? nil : options.jobs
+        let items = RestorePlan.schedule(later, allEntries: reader.entries, analyze: true, wholeTablesFor: wholeTables)
         let chunks = items.filter { $0.entry.data != nil }.count
         logger.info("data and post-data: \(chunks) data chunks, \(items.count - chunks) statements on \(options.jobs) connections")
         try timed("data and post-data") {
             try runScheduled(items) { item, connection in
-                if item.entry.kind == RestorePlan.analyzeKind {
+                if item.merged { return }
+                if !item.wholeTable.isEmpty {
+                    try self.loadWholeTable(item.wholeTable, on: connection, reader: reader)
+                } else if item.entry.kind == RestorePlan.analyzeKind {
                     try self.analyze(item.entry, on: connection)
                 } else if item.entry.data != nil {
                     try self.load(item.entry, freeze: RestorePlan.freezable(item.entry, options: self.options), on: connection) { writer in
@@ -366,6 +374,25 @@ final class RestoreRun: @unchecked Sendable {
             }
         }
         entriesRestored += items.filter { $0.entry.kind != RestorePlan.analyzeKind }.count
+    }
+
+    /// Loads every chunk of a table on one connection in one transaction:
+    /// TRUNCATE, then `COPY ... FREEZE` chunk by chunk.
+    private func loadWholeTable(_ chunks: [ArchiveEntry], on connection: Connection, reader: ArchiveReader) throws {
+        guard let data = chunks.first?.data else { return }
+        let table = "\(try connection.escapeIdentifier(data.tableSchema)).\(try connection.escapeIdentifier(data.tableName))"
+        do {
+            try connection.transaction {
+                try connection.execute("TRUNCATE ONLY \(table)")
+                for chunk in chunks {
+                    try load(chunk, freeze: true, inTransaction: true, on: connection) { writer in
+                        try reader.readCopyRows(chunk) { try writer.write($0) }
+                    }
+                }
+            }
+        } catch {
+            throw RestoreError.wrapping(error, object: "TABLE DATA \(data.tableSchema) \(data.tableName)", statement: "TRUNCATE ONLY \(table)")
+        }
     }
 
     private func analyze(_ entry: ArchiveEntry, on connection: Connection) throws {
