@@ -49,34 +49,14 @@ single_rows=${BENCH_SINGLE_ROWS:-1000000}
 jobs=${BENCH_JOBS:-2}
 runs=${BENCH_RUNS:-3}
 
+
+# shellcheck source=scripts/bench-lib.sh
+. "$script_dir/bench-lib.sh"
+bench_setup pgcellar-bench-restore
 for tool in psql pg_dump pg_restore pgbench createdb dropdb bc; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is not on PATH"
 done
 [ -x /usr/bin/time ] || die "GNU time (/usr/bin/time) is needed to measure peak RSS (apt-get install time)"
-
-# MARK: - Server and binary
-
-if [ -z "${PGHOST:-}" ] && [ -z "${PGCELLAR_TEST_DSN:-}" ]; then
-  info "no PG* variables: starting a dev cluster (scripts/dev-postgres.sh)"
-  "$script_dir/dev-postgres.sh" start
-  eval "$("$script_dir/dev-postgres.sh" env)"
-fi
-psql -X -q -d postgres -c 'SELECT 1' >/dev/null || die "cannot connect with the PG* variables; start a server first"
-
-bin=${PGCELLAR_BIN:-}
-if [ -z "$bin" ]; then
-  info "building pgcellar (release)"
-  (cd "$root" && swift build -c release --product pgcellar >&2)
-  bin=$root/.build/release/pgcellar
-fi
-[ -x "$bin" ] || die "no pgcellar binary at $bin"
-
-out=${BENCH_OUT:-}
-if [ -z "$out" ]; then
-  out=$(mktemp -d "${TMPDIR:-/tmp}/pgcellar-bench-restore.XXXXXX")
-  trap 'rm -rf -- "$out"' EXIT
-fi
-mkdir -p "$out"
 
 # MARK: - Data
 
@@ -107,14 +87,7 @@ SQL
 
 exists() { [ -n "$(psql -X -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$1'")" ]; }
 
-load_mixed() {
-  if [ "${BENCH_RELOAD:-0}" = 1 ] && exists "$mixed_db"; then dropdb "$mixed_db"; fi
-  exists "$mixed_db" && return
-  info "loading $mixed_db: pgbench scale $scale and $varied_rows varied rows (once; kept for later runs)"
-  createdb "$mixed_db"
-  pgbench -i -q -s "$scale" -d "$mixed_db" >&2
-  { varied_table_sql varied "$varied_rows"; echo "VACUUM ANALYZE;"; } | psql -X -q -v ON_ERROR_STOP=1 -d "$mixed_db"
-}
+load_mixed() { bench_load_mixed "$mixed_db" "$scale" "$varied_rows"; }
 
 load_single() {
   if [ "${BENCH_RELOAD:-0}" = 1 ] && exists "$single_db"; then dropdb "$single_db"; fi
@@ -130,19 +103,6 @@ load_single() {
 }
 
 # MARK: - Runs
-
-# run NAME COMMAND...: wall seconds and peak RSS (KiB) of COMMAND into $out/NAME.{wall,rss}
-run() {
-  local name=$1
-  shift
-  sync
-  local start end
-  start=$(date +%s.%N)
-  /usr/bin/time -f '%M' -o "$out/$name.rss" "$@"
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc > "$out/$name.wall"
-  info "$name: $(cat "$out/$name.wall") s, peak RSS $(( $(cat "$out/$name.rss") / 1024 )) MiB"
-}
 
 # pg_restore into a database that createdb makes first, timed together.
 pg_restore_fresh() { # TARGET DIR
@@ -190,7 +150,6 @@ if [ "${BENCH_ONLY:-single}" = single ] || [ -z "${BENCH_ONLY:-}" ]; then load_s
 
 # MARK: - Report
 
-verdict() { if [ "$(echo "$1" | bc)" = 1 ]; then echo ok; else echo MISSED; fi; }
 printf '\n%-8s %14s %16s %8s %8s %18s %20s\n' "data" "pgcellar (s)" "pg_restore (s)" "ratio" "target" "pgcellar RSS MiB" "pg_restore RSS MiB"
 while IFS=$'\t' read -r label ours theirs ratio target rss theirs_rss; do
   printf '%-8s %14.2f %16.2f %8s %8s %18s %20s   wall %s, RSS %s\n' "$label" "$ours" "$theirs" "$ratio" "<= $target" "$rss" "$theirs_rss" \
