@@ -53,12 +53,11 @@ struct StderrLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-             source: String, file: String, function: String, line: UInt) {
-        let merged = metadata.merging(explicit ?? [:]) { $1 }
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         var text = "pgcellar: "
-        if level >= .warning { text += "\(level): " }
-        text += message.description
+        if event.level >= .warning { text += "\(event.level): " }
+        text += event.message.description
         if !merged.isEmpty {
             text += " " + merged.keys.sorted().map { "\($0)=\(merged[$0]!)" }.joined(separator: " ")
         }

@@ -34,6 +34,7 @@ enum TestServer {
 
     /// Opens a superuser connection, optionally to another database, runs
     /// `body` and always closes the connection.
+    @discardableResult
     static func withConnection<T>(database: String? = nil, logger: Logger? = nil,
                                   _ body: (Connection) throws -> T) throws -> T {
         var overrides: [(String, String)] = []
@@ -114,9 +115,8 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
         lock.lock(); defer { lock.unlock() }
-        _messages.append((level, message.description))
+        _messages.append((event.level, event.message.description))
     }
 }
