@@ -151,54 +151,30 @@ public struct RestoreCommand: ParsableCommand {
     }
 }
 
-/// A one-line progress bar on stderr for restore (only on a terminal): COPY
-/// bytes loaded against the archive's total (when known), rows and an ETA.
+/// Restore's progress: COPY bytes loaded against the archive's total (when
+/// restoring from a file), rows and an ETA.
 final class RestoreTerminalProgress: RestoreProgressObserver, @unchecked Sendable {
-    // @unchecked Sendable: all state is guarded by `lock`; callbacks come
-    // from the restore's loading threads.
+    // @unchecked Sendable: `total` is guarded by `lock`.
     private let lock = NSLock()
     private var total: UInt64?
-    private var started = Date()
-    private var lastDraw = Date.distantPast
-    private var drawn = false
+    private let line = ProgressLine()
 
     func restoreStarted(totalBytes: UInt64?) {
         lock.lock()
-        defer { lock.unlock() }
         total = totalBytes
-        started = Date()
+        lock.unlock()
+        line.start()
     }
 
     func restoreProgress(rows: Int, bytes: UInt64) {
         lock.lock()
-        defer { lock.unlock() }
-        let now = Date()
-        guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
-        lastDraw = now
-        var line = "\r"
-        if let total, total > 0 {
-            let fraction = min(1, Double(bytes) / Double(total))
-            let width = 24
-            let filled = Int(fraction * Double(width))
-            line += "[" + String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled) + "]"
-            line += String(format: " %3d%%", Int(fraction * 100))
-            let elapsed = now.timeIntervalSince(started)
-            if fraction > 0.01 {
-                let remaining = Int(elapsed / fraction - elapsed)
-                line += String(format: "  ETA %d:%02d", remaining / 60, remaining % 60)
-            }
-        }
-        line += "  \(ByteCount.text(bytes)) loaded  \(TerminalProgress.count(rows)) rows "
-        FileHandle.standardError.write(Data(line.utf8))
-        drawn = true
+        let total = self.total
+        lock.unlock()
+        let fraction = total.flatMap { $0 > 0 ? min(1, Double(bytes) / Double($0)) : nil }
+        line.draw(fraction: fraction) { "\(ByteCount.text(bytes)) loaded  \(ProgressLine.count(rows)) rows" }
     }
 
-    func finished() {
-        lock.lock()
-        defer { lock.unlock() }
-        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        drawn = false
-    }
+    func finished() { line.finish() }
 }
 
 /// Drops the database that `--create` made when the restore is interrupted
