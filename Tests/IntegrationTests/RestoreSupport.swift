@@ -75,13 +75,9 @@ enum RestoreSources {
         return source
     }
 
+    /// The shared testdata folder (PGCELLAR_TESTDATA, else ../shared/testdata).
     static func testdata() throws -> String {
-        let environment = ProcessInfo.processInfo.environment
-        let candidates = [environment["PGCELLAR_TESTDATA"], "/work/shared/testdata", "../shared/testdata"].compactMap { $0 }
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/pagila") }) else {
-            throw TestServer.NotConfigured()
-        }
-        return found
+        (try ExportTestSupport.testData("pagila") as NSString).deletingLastPathComponent
     }
 
     /// Exports `database` to a new file through the exporter's Swift API.
@@ -100,10 +96,7 @@ enum RestoreSources {
         return path
     }
 
-    static func tool(_ name: String) -> String {
-        if let bin = ProcessInfo.processInfo.environment["PGCELLAR_TEST_PGBIN"] { return "\(bin)/\(name)" }
-        return "/usr/lib/postgresql/15/bin/\(name)"
-    }
+    static func tool(_ name: String) -> String { ExportTestSupport.pgBinary(name) }
 
     static func psql(database: String, file: String) throws {
         let result = try runTool(tool("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", TestServer.conninfo(user: user, database: database), "-f", file])
@@ -113,11 +106,7 @@ enum RestoreSources {
     static var user: String { ProcessInfo.processInfo.environment["PGUSER"] ?? "postgres" }
 
     /// `pg_dump --schema-only` of a database, for comparing schemas.
-    static func schemaDump(_ database: String) throws -> String {
-        let result = try runTool(tool("pg_dump"), ["--schema-only", "--restrict-key=fixed", "-d", TestServer.conninfo(user: user, database: database)])
-        guard result.status == 0 else { throw ToolFailed(tool: "pg_dump", output: result.stderr) }
-        return result.stdout
-    }
+    static func schemaDump(_ database: String) throws -> String { try ExportTestSupport.schemaDump(database) }
 
     struct ToolFailed: Error, CustomStringConvertible {
         var tool: String
