@@ -111,21 +111,14 @@ struct DestroyTests {
 
     @Test("a non-superuser CREATEDB CREATEROLE admin (as CloudNativePG hands out) can destroy")
     func nonSuperuserAdmin() throws {
-        let adminName = TestServer.uniqueName("ds_cnpg_admin")
-        let adminPassword = "pw-\(UUID().uuidString)"
-        _ = try TestServer.withConnection { admin in
-            let verifier = try admin.encryptPassword(adminPassword, user: adminName)
-            try admin.execute("CREATE ROLE \(try admin.escapeIdentifier(adminName)) LOGIN CREATEDB CREATEROLE PASSWORD \(try admin.escapeLiteral(verifier))")
-        }
+        let adminRole = try TestLoginRole(prefix: "ds_cnpg_admin", attributes: "CREATEDB CREATEROLE")
+        let adminName = adminRole.name
         let fixture = try ProvisionFixture(prefix: "ds_cnpg", clusterUser: adminName)
         defer {
             fixture.cleanUp()
-            _ = try? TestServer.withConnection { try $0.execute("DROP ROLE IF EXISTS \(try $0.escapeIdentifier(adminName))") }
+            adminRole.drop()
         }
-        let pgpass = fixture.directory + "/pgpass"
-        try "\(TestServer.host):\(TestServer.port):*:\(adminName):\(adminPassword)\n".write(toFile: pgpass, atomically: false, encoding: .utf8)
-        chmod(pgpass, 0o600)
-        let environment = ["PGPASSFILE": pgpass]
+        let environment = ["PGPASSFILE": try adminRole.pgpassFile(in: fixture.directory)]
         let provision = try Pgcellar.run(["provision", "-c", fixture.configPath], environment: environment)
         try #require(provision.status == 0, "\(provision.stderr)")
         let owner = try fixture.connect(as: fixture.owner)

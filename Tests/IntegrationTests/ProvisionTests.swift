@@ -256,22 +256,15 @@ struct ProvisionTests {
 struct ProvisionCommandTests {
     @Test("plan --detailed-exitcode says 2 before and 0 after; a non-superuser CREATEDB CREATEROLE admin suffices")
     func nonSuperuserAdmin() throws {
-        let adminName = TestServer.uniqueName("pv_cnpg_admin")
-        let adminPassword = "pw-\(UUID().uuidString)"
-        try TestServer.withConnection { admin in
-            let verifier = try admin.encryptPassword(adminPassword, user: adminName)
-            try admin.execute("CREATE ROLE \(try admin.escapeIdentifier(adminName)) LOGIN CREATEDB CREATEROLE PASSWORD \(try admin.escapeLiteral(verifier))")
-        }
+        let adminRole = try TestLoginRole(prefix: "pv_cnpg_admin", attributes: "CREATEDB CREATEROLE")
+        let (adminName, adminPassword) = (adminRole.name, adminRole.password)
         let fixture = try ProvisionFixture(prefix: "pv_cnpg", extensions: ["pgcrypto"], clusterUser: adminName)
         defer {
             fixture.cleanUp()
-            _ = try? TestServer.withConnection { try $0.execute("DROP ROLE IF EXISTS \(try $0.escapeIdentifier(adminName))") }
+            adminRole.drop()
         }
         // The admin's password reaches pgcellar the way it would in production: a pgpass file.
-        let pgpass = fixture.directory + "/pgpass"
-        try "\(TestServer.host):\(TestServer.port):*:\(adminName):\(adminPassword)\n".write(toFile: pgpass, atomically: false, encoding: .utf8)
-        chmod(pgpass, 0o600)
-        let environment = ["PGPASSFILE": pgpass]
+        let environment = ["PGPASSFILE": try adminRole.pgpassFile(in: fixture.directory)]
 
         let before = try Pgcellar.run(["plan", "-c", fixture.configPath, "--detailed-exitcode"], environment: environment)
         #expect(before.status == 2, "\(before.stderr)")
@@ -327,28 +320,22 @@ struct ProvisionCommandTests {
 
     @Test("a wrong admin password and an admin without CREATEDB are clear errors that change nothing")
     func adminProblems() throws {
-        let adminName = TestServer.uniqueName("pv_weak_admin")
-        let adminPassword = "pw-\(UUID().uuidString)"
-        try TestServer.withConnection { admin in
-            let verifier = try admin.encryptPassword(adminPassword, user: adminName)
-            try admin.execute("CREATE ROLE \(try admin.escapeIdentifier(adminName)) LOGIN CREATEROLE PASSWORD \(try admin.escapeLiteral(verifier))")
-        }
+        let adminRole = try TestLoginRole(prefix: "pv_weak_admin", attributes: "CREATEROLE")
+        let (adminName, adminPassword) = (adminRole.name, adminRole.password)
         let fixture = try ProvisionFixture(prefix: "pv_weak", clusterUser: adminName)
         defer {
             fixture.cleanUp()
-            _ = try? TestServer.withConnection { try $0.execute("DROP ROLE IF EXISTS \(try $0.escapeIdentifier(adminName))") }
+            adminRole.drop()
         }
-        let pgpass = fixture.directory + "/pgpass"
-        try "*:*:*:\(adminName):wrong-\(adminPassword)\n".write(toFile: pgpass, atomically: false, encoding: .utf8)
-        chmod(pgpass, 0o600)
-        let wrong = try Pgcellar.run(["provision", "-c", fixture.configPath], environment: ["PGPASSFILE": pgpass])
+        let wrongPgpass = try adminRole.pgpassFile(in: fixture.directory, password: "wrong-\(adminPassword)")
+        let wrong = try Pgcellar.run(["provision", "-c", fixture.configPath], environment: ["PGPASSFILE": wrongPgpass])
         #expect(wrong.status == 1)
         #expect(wrong.stderr.contains("cannot connect to \(TestServer.host):\(TestServer.port) as \(adminName)"))
         #expect(wrong.stderr.contains("password authentication failed"))
         #expect(!wrong.stderr.contains(adminPassword))
 
-        try "*:*:*:\(adminName):\(adminPassword)\n".write(toFile: pgpass, atomically: false, encoding: .utf8)
-        let weak = try Pgcellar.run(["provision", "-c", fixture.configPath], environment: ["PGPASSFILE": pgpass])
+        let weak = try Pgcellar.run(["provision", "-c", fixture.configPath],
+                                    environment: ["PGPASSFILE": try adminRole.pgpassFile(in: fixture.directory)])
         #expect(weak.status == 1)
         #expect(weak.stderr.contains("lacks CREATEDB"))
         #expect(weak.stderr.contains("ALTER ROLE \(adminName) CREATEDB"))

@@ -330,19 +330,13 @@ struct RotationTests {
     @Test("a CREATEROLE admin that is not a superuser can rotate; the plaintext still stays out of the log")
     func nonSuperuserAdmin() throws {
         let fixture = try RotationFixture(prefix: "rot_cnpg")
-        let adminName = TestServer.uniqueName("rot_cnpg_admin")
-        let adminPassword = "pw-\(UUID().uuidString)"
+        let adminRole = try TestLoginRole(prefix: "rot_cnpg_admin", attributes: "CREATEDB CREATEROLE")
+        let (adminName, adminPassword) = (adminRole.name, adminRole.password)
         defer {
             fixture.cleanUp()
-            _ = try? TestServer.withConnection { try $0.execute("DROP ROLE IF EXISTS \(try $0.escapeIdentifier(adminName))") }
+            adminRole.drop()
         }
-        try TestServer.withConnection { admin in
-            let verifier = try admin.encryptPassword(adminPassword, user: adminName)
-            try admin.execute("CREATE ROLE \(try admin.escapeIdentifier(adminName)) LOGIN CREATEDB CREATEROLE PASSWORD \(try admin.escapeLiteral(verifier))")
-        }
-        let pgpass = fixture.directory + "/admin.pgpass"
-        try "\(TestServer.host):\(TestServer.port):*:\(adminName):\(adminPassword)\n".write(toFile: pgpass, atomically: false, encoding: .utf8)
-        chmod(pgpass, 0o600)
+        let pgpass = try adminRole.pgpassFile(in: fixture.directory)
         let before = try fixture.secret(fixture.app).password
         let logOffset = try TestServer.serverLogOffset()
 

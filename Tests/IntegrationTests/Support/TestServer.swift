@@ -120,3 +120,35 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
         _messages.append((event.level, event.message.description))
     }
 }
+
+/// A login role with a password of its own, for tests that run pgcellar as
+/// an admin other than the superuser (CloudNativePG's CREATEDB CREATEROLE role).
+struct TestLoginRole {
+    let name: String
+    let password: String
+
+    /// Creates the role with `attributes` (e.g. "CREATEDB CREATEROLE").
+    init(prefix: String, attributes: String) throws {
+        name = TestServer.uniqueName(prefix)
+        password = "pw-\(UUID().uuidString)"
+        let (name, password) = (self.name, self.password)
+        try TestServer.withConnection { admin in
+            let verifier = try admin.encryptPassword(password, user: name)
+            try admin.execute("CREATE ROLE \(try admin.escapeIdentifier(name)) LOGIN \(attributes) PASSWORD \(try admin.escapeLiteral(verifier))")
+        }
+    }
+
+    func drop() {
+        _ = try? TestServer.withConnection { try $0.execute("DROP ROLE IF EXISTS \(try $0.escapeIdentifier(name))") }
+    }
+
+    /// Writes a 0600 pgpass file in `directory` holding this role's password
+    /// (or `password` instead), and returns its path: how the password reaches
+    /// pgcellar in production.
+    func pgpassFile(in directory: String, password: String? = nil) throws -> String {
+        let path = directory + "/pgpass-\(name)"
+        try "*:*:*:\(name):\(password ?? self.password)\n".write(toFile: path, atomically: false, encoding: .utf8)
+        chmod(path, 0o600)
+        return path
+    }
+}
