@@ -32,8 +32,8 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
-        /// glibc's malloc tuning, which Swift's Glibc module does not include.
-        .systemLibrary(name: "CGlibcMalloc"),
+        /// glibc extras Swift's Glibc module leaves out (malloc tuning, thread names).
+        .systemLibrary(name: "CGlibcExtras"),
 
         // MARK: - Libraries
         /// libpq in Swift; knows nothing of pgcellar.
@@ -47,7 +47,7 @@ let package = Package(
         /// zstd frames, SHA-256 and random bytes, atomic files, blocking threads.
         .target(
             name: "CellarSupport",
-            dependencies: ["CZstd", "COpenSSL"]
+            dependencies: ["CZstd", "COpenSSL", "CGlibcExtras"]
         ),
         /// The toolkit: configuration, provisioning, rotation, Kubernetes output,
         /// the archive format, export and restore.
@@ -56,7 +56,7 @@ let package = Package(
             dependencies: [
                 "PostgresClient",
                 "CellarSupport",
-                "CGlibcMalloc",
+                "CGlibcExtras",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]

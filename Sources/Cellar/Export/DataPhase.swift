@@ -1,4 +1,4 @@
-internal import CGlibcMalloc
+internal import CGlibcExtras
 import CellarSupport
 import Foundation
 import Logging

@@ -1,3 +1,4 @@
+internal import CGlibcExtras
 import Foundation
 
 // Blocking C calls (libpq above all) must not run on Swift's cooperative
@@ -42,17 +43,17 @@ public func runBlocking<T: Sendable>(
 /// Starts a thread named `name` that runs `body`.
 private func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
     // Linux thread names hold 15 bytes, and swift-corelibs-foundation drops a
-    // longer one silently. It also applies a name only once the thread is
-    // running (before that, the thread carries its creator's name), so the
-    // thread waits until it has been named.
-    let named = DispatchSemaphore(value: 0)
+    // longer one silently. The thread names itself, through pthreads as well as
+    // Foundation: Foundation applies a name only once it has recorded the
+    // thread's handle, which races with the thread's start (until then the
+    // thread carries its creator's name).
+    let threadName = String(decoding: name.utf8.prefix(15), as: UTF8.self)
     let thread = Thread {
-        named.wait()
+        _ = cellar_set_current_thread_name(threadName)
+        Thread.current.name = threadName
         body()
     }
     thread.start()
-    thread.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
-    named.signal()
 }
 
 // MARK: - WorkerPool

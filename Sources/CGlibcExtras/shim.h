@@ -1,0 +1,24 @@
+#ifndef CGLIBCEXTRAS_SHIM_H
+#define CGLIBCEXTRAS_SHIM_H
+/// glibc functions that Swift's Glibc module leaves out: they need _GNU_SOURCE
+/// or <malloc.h>, and some take macro arguments Swift cannot import.
+#if defined(__linux__)
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <malloc.h>
+#include <pthread.h>
+
+/// Fixes glibc's mmap threshold, so that large buffers allocated on one
+/// thread and freed on another go back to the system instead of growing
+/// per-thread heaps (see DataPhase.returnLargeBuffersToTheSystem).
+static inline int cellar_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
+
+/// Names the calling thread (15 bytes at most; longer names are refused).
+/// pthread_setname_np is a GNU extension, hidden without _GNU_SOURCE.
+static inline int cellar_set_current_thread_name(const char *name) { return pthread_setname_np(pthread_self(), name); }
+#else
+static inline int cellar_set_mmap_threshold(int bytes) { (void)bytes; return 1; }
+static inline int cellar_set_current_thread_name(const char *name) { (void)name; return 0; }
+#endif
+#endif
