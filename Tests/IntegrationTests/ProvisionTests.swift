@@ -292,6 +292,49 @@ struct ProvisionCommandTests {
         #expect(try owner.query("SELECT count(*) AS n FROM pg_extension WHERE extname = 'pgcrypto'").first?.int("n") == 1)
     }
 
+    @Test("a run that fails half-way is converged by the next one")
+    func partialFailureConverges() throws {
+        let adminRole = try TestLoginRole(prefix: "pv_half_admin", attributes: "CREATEDB CREATEROLE")
+        let fixture = try ProvisionFixture(prefix: "pv_half", clusterUser: adminRole.name)
+        defer {
+            fixture.cleanUp()
+            adminRole.drop()
+        }
+        let environment = ["PGPASSFILE": try adminRole.pgpassFile(in: fixture.directory)]
+        #expect(try Pgcellar.run(["provision", "-c", fixture.configPath], environment: environment).status == 0)
+
+        // A table the admin may not grant on (the superuser owns it): the next
+        // run gets past roles and the database, then fails inside it.
+        try TestServer.withConnection(database: fixture.database) { superuser in
+            try superuser.execute("CREATE TABLE public.legacy (id int)")
+        }
+        try TestServer.withConnection { superuser in
+            try superuser.execute("ALTER ROLE \(try superuser.escapeIdentifier(fixture.readonly)) CREATEDB")
+        }
+        let failed = try Pgcellar.run(["provision", "-c", fixture.configPath], environment: environment)
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("provision stopped at: grant"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("legacy"), "the error should name the object: \(failed.stderr)")
+        #expect(failed.stderr.contains("run provision again"))
+        // The roles phase committed before the failure; the database phase never ran halfway.
+        let createdb = try TestServer.withConnection { superuser in
+            try superuser.query("SELECT rolcreatedb FROM pg_roles WHERE rolname = $1", [fixture.readonly]).first?.bool("rolcreatedb")
+        }
+        #expect(createdb == false)
+
+        // Once the obstacle is gone, the next run converges and the one after changes nothing.
+        try TestServer.withConnection(database: fixture.database) { superuser in
+            try superuser.execute("ALTER TABLE public.legacy OWNER TO \(try superuser.escapeIdentifier(fixture.owner))")
+        }
+        let again = try Pgcellar.run(["provision", "-c", fixture.configPath], environment: environment)
+        #expect(again.status == 0, "\(again.stderr)")
+        let after = try Pgcellar.run(["plan", "-c", fixture.configPath, "--detailed-exitcode"], environment: environment)
+        #expect(after.status == 0, "\(after.stdout)")
+        let reader = try fixture.connect(as: fixture.readonly)
+        defer { reader.close() }
+        #expect(try reader.query("SELECT count(*) AS n FROM public.legacy").first?.int("n") == 0)
+    }
+
     @Test("a bad configuration is refused before connecting, naming the file and key")
     func badConfig() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pgc-badcfg-\(UUID().uuidString)").path

@@ -11,6 +11,26 @@ public struct ProvisionError: Error, CustomStringConvertible {
     }
 }
 
+/// A step that failed while applying, with what was and was not applied.
+public struct ProvisionStepError: Error, CustomStringConvertible {
+    public var step: PlanStep
+    public var underlying: Error
+
+    public var description: String {
+        var text = "provision stopped at: \(step.summary)\n  \(underlying)"
+        if let error = underlying as? PostgresError, error.code == .insufficientPrivilege {
+            text += "\n  the admin role may not do this; an object the configuration manages is probably owned by another role — make \(step.phase == .contents ? "the database owner" : "the admin") its owner, or run provision as a role that may"
+        }
+        switch step.phase {
+        case .createDatabase:
+            text += "\n  nothing after the roles was applied; run provision again once the cause is fixed"
+        case .roles, .database, .contents:
+            text += "\n  this phase's changes were rolled back, earlier phases stay applied; run provision again once the cause is fixed: it starts from the catalogs"
+        }
+        return text
+    }
+}
+
 /// What a provision run did.
 public struct ProvisionReport: Sendable {
     public var plan: Plan
@@ -139,7 +159,7 @@ public final class Provisioner {
                         try connection.execute("\(step.sql) \(try connection.escapeLiteral(verifier))\(expiry)", redacted: true)
                     } catch var error as PostgresError {
                         error.statement = step.displaySQL + expiry
-                        throw error
+                        throw ProvisionStepError(step: step, underlying: error)
                     }
                     report.applied.append(step)
                     logger.debug("\(step.summary)")
@@ -170,7 +190,11 @@ public final class Provisioner {
     }
 
     private func run(_ step: PlanStep, on connection: Connection, report: inout ProvisionReport) throws {
-        try connection.execute(step.sql)
+        do {
+            try connection.execute(step.sql)
+        } catch {
+            throw ProvisionStepError(step: step, underlying: error)
+        }
         report.applied.append(step)
         logger.debug("\(step.summary)")
     }
