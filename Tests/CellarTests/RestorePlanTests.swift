@@ -174,8 +174,4 @@ struct RestorePlanTests {
         #expect(plan { $0.schemaOnly = true; $0.dataOnly = true }.options.problems.count == 1)
         #expect(plan { $0.jobs = 8; $0.create = true }.options.problems.isEmpty)
     }
-
-    @Test func textArrayQuotesEveryName() {
-        #expect(RestorePlan.textArray(["a", "b\"c", "d\\e"]) == #"{"a","b\"c","d\\e"}"#)
-    }
 }

@@ -94,3 +94,13 @@ struct ErrorDescriptionTests {
         #expect(PostgresError.Code.uniqueViolation.rawValue == "23505")
     }
 }
+
+@Suite("text[] parameters")
+struct TextArrayParameterTests {
+    @Test("names with quotes, backslashes, commas and braces stay one element each")
+    func awkwardElements() {
+        #expect(textArrayParameter([]) == "{}")
+        #expect(textArrayParameter(["a", "NULL", "b c"]) == #"{"a","NULL","b c"}"#)
+        #expect(textArrayParameter([#"say "hi""#, #"back\slash"#, "x,{y}"]) == #"{"say \"hi\"","back\\slash","x,{y}"}"#)
+    }
+}

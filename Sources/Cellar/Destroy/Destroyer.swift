@@ -109,7 +109,7 @@ public struct Destroyer: Sendable {
         let sessions = try admin.query("SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()", [database])
             .first?.int("n") ?? 0
         let managed = config.roles.map(\.name)
-        let existing = Set(try admin.query("SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[])", [RestorePlan.textArray(managed)])
+        let existing = Set(try admin.query("SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[])", [textArrayParameter(managed)])
             .rows.compactMap { $0["rolname"] })
         let dependencies = try foreignDependencies(admin, roles: managed.filter(existing.contains), databaseOID: oid)
         var drop: [String] = []
@@ -138,7 +138,7 @@ public struct Destroyer: Sendable {
                AND d.dbid <> $2::oid
                AND NOT (d.classid = 'pg_catalog.pg_database'::regclass AND d.objid = $2::oid)
              ORDER BY r.rolname, db.datname, d.classid, d.objid
-            """, [RestorePlan.textArray(roles), databaseOID]).rows
+            """, [textArrayParameter(roles), databaseOID]).rows
         var byRole: [String: [String]] = [:]
         var describedIn: [String: Connection] = [:]
         defer { for connection in describedIn.values { connection.close() } }

@@ -41,7 +41,7 @@ public struct CatalogReader {
                              WHERE EXISTS (SELECT 1 FROM pg_roles x WHERE x.rolname = m.name)
                                AND pg_has_role(r.oid, (SELECT oid FROM pg_roles x WHERE x.rolname = m.name), $2)), '[]') AS member_of
             FROM pg_roles r WHERE r.rolname = current_user
-            """, [pgArray(names), option]).first
+            """, [textArrayParameter(names), option]).first
         guard let row else { throw ClientError("cannot read the admin role's attributes from pg_roles") }
         return ClusterState.Admin(name: try row.string("rolname"), superuser: try row.bool("rolsuper"),
                                   createDatabase: try row.bool("rolcreatedb"), createRole: try row.bool("rolcreaterole"),
@@ -52,7 +52,7 @@ public struct CatalogReader {
         let result = try connection.query("""
             SELECT rolname, rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolconnlimit
             FROM pg_roles WHERE rolname = ANY($1::text[])
-            """, [pgArray(desired.roles.map(\.name))])
+            """, [textArrayParameter(desired.roles.map(\.name))])
         var roles: [String: ClusterState.Role] = [:]
         for row in result.rows {
             let name = try row.string("rolname")
@@ -86,7 +86,7 @@ public struct CatalogReader {
         let result = try connection.query("""
             SELECT name, bool_or(trusted OR superuser = false) AS trusted
             FROM pg_available_extension_versions WHERE name = ANY($1::text[]) GROUP BY name
-            """, [pgArray(desired.database.extensions)])
+            """, [textArrayParameter(desired.database.extensions)])
         var available: [String: Bool] = [:]
         for row in result.rows { available[try row.string("name")] = try row.bool("trusted") }
         return available
@@ -144,11 +144,4 @@ public struct CatalogReader {
                   FROM aclexplode(\(acl)) AS a), '[]')
         """
     }
-}
-
-/// A text array literal for a bound parameter (`$1::text[]`): every element
-/// double-quoted with `"` and `\` escaped, as array input requires.
-func pgArray(_ values: [String]) -> String {
-    "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-        .joined(separator: ",") + "}"
 }

@@ -26,7 +26,7 @@ public enum LocaleProbe {
                 // initdb imported from the operating system.
                 let known = try connection.query(
                     "SELECT 1 FROM pg_collation WHERE collcollate = ANY($1::text[]) LIMIT 1",
-                    [pgArray(LocaleName.variants(locale))]).rowCount > 0
+                    [textArrayParameter(LocaleName.variants(locale))]).rowCount > 0
                 if known { return locale }
                 lastReason = "pg_collation has no collation for it"
                 break

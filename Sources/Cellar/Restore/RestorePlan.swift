@@ -315,12 +315,6 @@ public struct RestorePlan: Sendable {
         }
         return output + rest
     }
-
-    /// Encodes names as a `text[]` literal for a bound parameter.
-    static func textArray(_ values: [String]) -> String {
-        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-            .joined(separator: ",") + "}"
-    }
 }
 
 /// `--table` and `--schema`: which entries belong to the selected tables and

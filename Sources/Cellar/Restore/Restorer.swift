@@ -154,7 +154,7 @@ public struct Restorer: Sendable {
         guard !required.isEmpty else { return }
         let missing = try connection.query(
             "SELECT name FROM unnest($1::text[]) AS name WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = name) ORDER BY 1",
-            [RestorePlan.textArray(required)]
+            [textArrayParameter(required)]
         ).rows.compactMap { $0["name"] }
         guard missing.isEmpty else {
             throw RestoreError("""
