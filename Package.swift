@@ -56,7 +56,6 @@ let package = Package(
             dependencies: [
                 "PostgresClient",
                 "CellarSupport",
-                "CGlibcExtras",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]

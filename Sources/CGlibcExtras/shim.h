@@ -11,7 +11,7 @@
 
 /// Fixes glibc's mmap threshold, so that large buffers allocated on one
 /// thread and freed on another go back to the system instead of growing
-/// per-thread heaps (see DataPhase.returnLargeBuffersToTheSystem).
+/// per-thread heaps (see CellarSupport's LargeBuffers).
 static inline int cellar_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
 
 /// Names the calling thread (15 bytes at most; longer names are refused).

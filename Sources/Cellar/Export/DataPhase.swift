@@ -1,4 +1,3 @@
-internal import CGlibcExtras
 import CellarSupport
 import Foundation
 import Logging
@@ -60,7 +59,7 @@ final class DataPhase: @unchecked Sendable {
     /// the copying connections.
     func run(main: Connection) throws -> Result {
         guard !tables.isEmpty else { return Result(rows: 0, chunks: 0) }
-        Self.returnLargeBuffersToTheSystem()
+        LargeBuffers.returnToTheSystemWhenFreed()
         progress?.dataPhaseStarted(tables: tables.count, estimatedBytes: tables.reduce(0) { $0 + $1.estimatedBytes })
         let jobs = max(1, options.jobs)
         // The main connection holds the snapshot; it is handed to worker 0
@@ -75,21 +74,6 @@ final class DataPhase: @unchecked Sendable {
         }
         if let failure { throw failure }
         return Result(rows: rows, chunks: chunks)
-    }
-
-    /// Chunk buffers and compressed frames are megabytes each and short-lived,
-    /// allocated on one thread and freed on another. glibc raises its mmap
-    /// threshold after the first such buffer is freed, after which they come
-    /// from per-thread heaps that keep the freed memory, and resident memory
-    /// grows with the number of threads. A fixed threshold keeps every large
-    /// buffer in its own mapping, returned to the system when freed.
-    private static func returnLargeBuffersToTheSystem() {
-        #if os(Linux)
-        // > M_MMAP_THRESHOLD: [...] Note: Nowadays, glibc uses a dynamic mmap
-        // > threshold by default. [...] the dynamic adjustment is disabled if
-        // > any of M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD, or M_MMAP_MAX is set.
-        _ = cellar_set_mmap_threshold(512 * 1024)
-        #endif
     }
 
     // MARK: - Copying

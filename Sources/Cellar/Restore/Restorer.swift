@@ -56,6 +56,9 @@ public struct Restorer: Sendable {
     public func restore(from source: Source) throws -> RestoreSummary {
         if let problem = options.problems.first { throw RestoreError(problem) }
         let started = Date()
+        // Frames and decompressed chunks are megabytes each, read on one thread
+        // and freed on another.
+        LargeBuffers.returnToTheSystemWhenFreed()
         let database = try targetDatabaseName()
         switch source {
         case .file(let path):
