@@ -17,21 +17,11 @@ enum ExportTestSupport {
     /// and returns its stdout; throws with its stderr when it fails.
     @discardableResult
     static func shell(_ command: String) throws -> String {
-        let errorFile = temporaryPath("stderr")
-        defer { try? FileManager.default.removeItem(atPath: errorFile) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-o", "pipefail", "-c", "(\(command)) 2>'\(errorFile)'"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let errors = (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? ""
-            throw CommandFailed(command: command, status: process.terminationStatus, stderr: errors)
+        let result = try Subprocess.run("/bin/bash", ["-o", "pipefail", "-c", command])
+        guard result.status == 0 else {
+            throw CommandFailed(command: command, status: result.status, stderr: result.stderr)
         }
-        return String(decoding: data, as: UTF8.self)
+        return result.stdout
     }
 
     /// A conninfo for `database` on the test server, single-quoted for a shell.

@@ -25,8 +25,17 @@ enum Pgcellar {
     /// standard input from `stdin` (nothing when nil).
     static func run(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil,
                     directory: String? = nil) throws -> Output {
+        try Subprocess.run(try binary(), arguments, environment: environment, stdin: stdin, directory: directory)
+    }
+}
+
+/// Runs a program to completion, its output collected through files (a pipe
+/// that nobody reads while the child writes could fill and block it).
+enum Subprocess {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil,
+                    directory: String? = nil) throws -> Pgcellar.Output {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary())
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
@@ -50,8 +59,8 @@ enum Pgcellar {
         process.waitUntilExit()
         try out.close()
         try err.close()
-        return Output(status: process.terminationStatus,
-                      stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        return Pgcellar.Output(status: process.terminationStatus,
+                               stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+                               stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }
 }
