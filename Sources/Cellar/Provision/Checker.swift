@@ -56,12 +56,9 @@ public struct Checker {
         let port = secret.port ?? role.secret?.port ?? config.cluster.port
         let sslmode = secret.sslmode ?? role.secret?.sslmode ?? config.cluster.sslmode
         func connect(_ database: String) throws -> Connection {
-            var overrides: [(String, String)] = [
-                ("host", host), ("port", String(port)), ("user", role.name), ("dbname", database),
-                ("sslmode", sslmode), ("password", secret.password),
-            ]
-            if let root = config.resolvedSSLRootCert { overrides.append(("sslrootcert", root)) }
-            return try Connection("", overrides: overrides, logger: logger)
+            try ApplicationLogin.connect(role: role.name, password: secret.password, host: host, port: String(port),
+                                         database: database, sslmode: sslmode, config: config,
+                                         applicationName: "pgcellar-check", logger: logger)
         }
 
         let connection: Connection
@@ -73,8 +70,8 @@ public struct Checker {
         }
         defer { connection.close() }
         record("CONNECT to \(config.database.name) with the Secret's password", true, "\(host):\(port)")
-        if ["require", "verify-ca", "verify-full"].contains(sslmode) {
-            record("connection uses TLS (sslmode=\(sslmode))", connection.usesTLS)
+        if ApplicationLogin.tlsModes.contains(sslmode) {
+            record("connection uses TLS (sslmode=\(sslmode))", ApplicationLogin.usesTLSAsRequired(connection, sslmode: sslmode))
         }
 
         // Role attributes, from the role's own session.

@@ -143,12 +143,7 @@ public final class Provisioner {
         }
         let validUntil = config.effectiveRotation.validFor.map { Date().addingTimeInterval($0) }
         try connection.transaction {
-            if connection.isSuperuser {
-                // Keeps even the verifier out of the statement log (and a failed
-                // statement's text out of its STATEMENT lines); only a superuser
-                // may change these.
-                try connection.execute("SET LOCAL log_statement = 'none'; SET LOCAL log_min_error_statement = 'panic'")
-            }
+            try RolePassword.keepOutOfStatementLog(on: connection)
             for step in steps {
                 if let target = step.newRolePassword, let password = passwords[target.role] {
                     let verifier = try RolePassword.verifier(for: password, role: target.role, on: connection)

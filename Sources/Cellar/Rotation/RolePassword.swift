@@ -5,8 +5,8 @@ import PostgresClient
 /// verifier computed on the client, so the plaintext never crosses the wire
 /// or reaches the server's statement log.
 ///
-/// Shared by rotation; provisioning (`Provisioner.applyRoles`) follows the
-/// same pattern and can move onto it.
+/// Shared by rotation (`ALTER ROLE`) and provisioning, which creates roles
+/// with ``verifier(for:role:on:)`` under ``keepOutOfStatementLog(on:)``.
 public enum RolePassword {
     /// The algorithm, named explicitly: left NULL, `PQencryptPasswordConn`
     /// follows the server's `password_encryption`, which may still be md5.
@@ -45,12 +45,7 @@ public enum RolePassword {
         let expiry = try connection.escapeLiteral(validUntil.map(SecretManifest.timestamp) ?? "infinity")
         let shown = "ALTER ROLE \(identifier) PASSWORD '<SCRAM-SHA-256 verifier>' VALID UNTIL \(expiry)"
         try connection.transaction {
-            if connection.isSuperuser {
-                // Only a superuser may change these; LOCAL ends with the
-                // transaction. The second keeps a failed ALTER's text (with
-                // the verifier) out of the log's STATEMENT lines.
-                try connection.execute("SET LOCAL log_statement = 'none'; SET LOCAL log_min_error_statement = 'panic'")
-            }
+            try keepOutOfStatementLog(on: connection)
             do {
                 try connection.execute(
                     "ALTER ROLE \(identifier) PASSWORD \(try connection.escapeLiteral(verifier)) VALID UNTIL \(expiry)",
@@ -61,5 +56,16 @@ public enum RolePassword {
             }
             beforeCommit()
         }
+    }
+
+    /// Inside a transaction: keeps the rest of it out of the server's
+    /// statement log, so even a verifier is not logged. Only a superuser may
+    /// change these settings, so for other admins it does nothing (the log
+    /// then holds the verifier, never the password). LOCAL ends with the
+    /// transaction; the second setting keeps a failed statement's text out of
+    /// the log's STATEMENT lines.
+    public static func keepOutOfStatementLog(on connection: Connection) throws {
+        guard connection.isSuperuser else { return }
+        try connection.execute("SET LOCAL log_statement = 'none'; SET LOCAL log_min_error_statement = 'panic'")
     }
 }

@@ -326,16 +326,13 @@ public final class Rotator {
     /// (so a port-forwarded run verifies the same server it changed).
     private func verifyLogin(_ manifest: SecretManifest, admin: Connection) throws {
         let viaSocket = admin.host.isEmpty || admin.host.hasPrefix("/")
-        var overrides: [(String, String)] = [
-            ("host", viaSocket ? manifest.host : admin.host),
-            ("port", viaSocket ? String(manifest.port) : admin.port),
-            ("user", manifest.role), ("dbname", manifest.dbname), ("sslmode", manifest.sslmode),
-            ("password", manifest.password), ("application_name", "pgcellar-rotate-verify"),
-        ]
-        if let root = config.resolvedSSLRootCert { overrides.append(("sslrootcert", root)) }
-        let connection = try Connection("", overrides: overrides, logger: logger)
+        let connection = try ApplicationLogin.connect(
+            role: manifest.role, password: manifest.password,
+            host: viaSocket ? manifest.host : admin.host, port: viaSocket ? String(manifest.port) : admin.port,
+            database: manifest.dbname, sslmode: manifest.sslmode, config: config,
+            applicationName: "pgcellar-rotate-verify", logger: logger)
         defer { connection.close() }
-        if ["require", "verify-ca", "verify-full"].contains(manifest.sslmode), !connection.usesTLS {
+        if !ApplicationLogin.usesTLSAsRequired(connection, sslmode: manifest.sslmode) {
             throw RotationError("the login succeeded without TLS although sslmode is \(manifest.sslmode)")
         }
         let user = try connection.query("SELECT current_user AS u").first?.string("u")
