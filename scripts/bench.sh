@@ -105,3 +105,10 @@ if [ "${BENCH_SKIP_RESTORE:-0}" != 1 ]; then
   BENCH_DB=$db BENCH_SCALE=$scale BENCH_VARIED_ROWS=$varied_rows BENCH_JOBS=$jobs PGCELLAR_BIN=$bin BENCH_OUT=$out/restore \
     "$script_dir/bench-restore.sh"
 fi
+
+# MARK: - Many small tables, in the same run
+
+if [ "${BENCH_SKIP_MANY:-0}" != 1 ]; then
+  printf '\n'
+  BENCH_JOBS=$jobs PGCELLAR_BIN=$bin BENCH_OUT=$out/many "$script_dir/bench-many.sh"
+fi

@@ -304,6 +304,9 @@ log_statement = 'all'
 log_line_prefix = '%m [%p] %q%u@%d '
 log_min_messages = warning
 max_connections = 200
+# An export locks every table in one transaction, as pg_dump does: room for
+# 20,000-table schemas (scripts/bench-many.sh) without "out of shared memory".
+max_locks_per_transaction = 512
 shared_buffers = 256MB
 max_wal_size = 4GB
 EOF

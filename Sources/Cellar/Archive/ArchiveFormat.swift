@@ -6,8 +6,10 @@ import Foundation
 public enum ArchiveFormat {
     /// The `format` value of every header.
     public static let name = "pgcellar-export"
-    /// The version this code writes and the newest it reads.
-    public static let version = 1
+    /// The version this code writes and the newest it reads. Version 2 added
+    /// the header's own SHA-256, grouped entry metadata and block frames;
+    /// version 1 archives are still read.
+    public static let version = 2
 
     /// The skippable-frame magic number pgcellar uses for its metadata
     /// frames (RFC 8878 reserves 0x184D2A50...0x184D2A5F for skippable frames).
@@ -33,6 +35,14 @@ public enum ArchiveFormat {
     /// The upper bound on any metadata frame or entry frame this reader will
     /// hold in memory; the writer's frames are far smaller (chunks of a few MiB).
     static let maximumFrameSize = 512 * 1024 * 1024
+
+    /// The header frame: the tag, the SHA-256 of the header's JSON, the JSON.
+    /// The checksum lets a reader of a stream trust the header (whose
+    /// settings and grants `restore --create` executes) before anything else.
+    static func headerFrame(_ header: ArchiveHeader) throws -> [UInt8] {
+        let json = Array(try JSONEncoder.archive.encode(header))
+        return skippableFrame(.header, try SHA256.hash(json) + json)
+    }
 
     /// A skippable frame: magic, little-endian payload size, payload.
     static func skippableFrame(_ tag: Tag, _ body: some Collection<UInt8>) -> [UInt8] {

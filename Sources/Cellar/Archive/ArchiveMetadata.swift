@@ -197,6 +197,11 @@ public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
     /// Byte offset of the entry's zstd frame in the file; only in the table
     /// of contents (nil in the inline metadata frame that precedes the entry).
     public var offset: UInt64?
+    /// Where the entry's SQL starts in its frame's content, when the frame is
+    /// a *block* holding several small entries one after the other (format
+    /// version 2); nil when the entry is its frame's whole content.
+    /// `compressedSize` is then the size of the whole block frame.
+    public var blockOffset: UInt64?
 
     public init(id: Int, kind: String, section: Section, schema: String? = nil, name: String,
                 owner: String? = nil, dependencies: [Int] = [], data: DataInfo? = nil) {
@@ -212,6 +217,7 @@ public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
         self.compressedSize = 0
         self.sha256 = ""
         self.offset = nil
+        self.blockOffset = nil
     }
 
     /// The sections of a script, in pg_dump's order.

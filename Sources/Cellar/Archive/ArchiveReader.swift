@@ -93,9 +93,20 @@ public final class ArchiveReader: @unchecked Sendable {
         guard entry.compressedSize <= UInt64(ArchiveFormat.maximumFrameSize) else {
             throw ArchiveError(.corrupt, "the entry claims an impossible compressed size \(entry.compressedSize)", offset: offset, entry: entry)
         }
+        if entry.blockOffset != nil {
+            let block = try blocks.block(at: offset) {
+                try ArchiveFrames.decompressBlock(try file.read(at: offset, count: Int(entry.compressedSize)), at: offset, entry: entry)
+            }
+            try ArchiveFrames.checkBlockMember(entry, in: block, at: offset, consume)
+            return
+        }
         let frame = try file.read(at: offset, count: Int(entry.compressedSize))
         try ArchiveFrames.decompressEntry(entry, frame: frame, at: offset, consume)
     }
+
+    /// Recently decompressed block frames: restore reads a block's entries
+    /// one after another, often on one thread.
+    private let blocks = BlockCache()
 
     /// The entry's SQL as bytes (for small entries: DDL, not table data).
     public func sql(_ entry: ArchiveEntry) throws -> String {
@@ -151,6 +162,11 @@ public final class ArchiveStreamReader {
     private let input: CountingInput
     private var pending: ArchiveEntry?
     private var finished = false
+    /// The entries of the current metadata group not yet returned.
+    private var group: [ArchiveEntry] = []
+    private var groupNext = 0
+    /// The current block frame's content, and how much of it entries covered.
+    private var block: (offset: UInt64, content: [UInt8], covered: UInt64)?
 
     /// Reads and checks the header.
     public init(source: ByteSource) throws {
@@ -168,30 +184,63 @@ public final class ArchiveStreamReader {
     public func next() throws -> ArchiveEntry? {
         if pending != nil { try readPayload { _ in } }
         if finished { return nil }
-        let frameOffset = input.position
-        let prefix = try input.readExactly(16, what: "the next frame", after: entriesRead.last)
-        let tag = try ArchiveFrames.tag(of: prefix, at: frameOffset, after: entriesRead.last)
-        let length = try ArchiveFrames.metadataFrameLength(prefix, expecting: tag, at: frameOffset, limit: nil)
-        let body = try input.readExactly(length - 16, what: "a metadata frame", after: entriesRead.last)
-        switch tag {
-        case .entry:
-            var entry: ArchiveEntry
-            do {
-                entry = try JSONDecoder().decode(ArchiveEntry.self, from: Data(body))
-            } catch {
-                throw ArchiveError(.corrupt, "an entry's metadata frame is not valid (\(Self.after(entriesRead.last)))", offset: frameOffset)
+        while groupNext == group.count {
+            try closeBlock()
+            let frameOffset = input.position
+            let prefix = try input.readExactly(16, what: "the next frame", after: entriesRead.last)
+            let tag = try ArchiveFrames.tag(of: prefix, at: frameOffset, after: entriesRead.last)
+            let length = try ArchiveFrames.metadataFrameLength(prefix, expecting: tag, at: frameOffset, limit: nil)
+            let body = try input.readExactly(length - 16, what: "a metadata frame", after: entriesRead.last)
+            switch tag {
+            case .entry:
+                group = try ArchiveFrames.decodeEntryGroup(body, at: frameOffset, after: entriesRead.last)
+                groupNext = 0
+                guard !group.isEmpty else {
+                    throw ArchiveError(.corrupt, "an entry metadata frame describes no entries (\(Self.after(entriesRead.last)))", offset: frameOffset)
+                }
+            case .tableOfContents:
+                try finish(tocBody: body, tocOffset: frameOffset, tocLength: UInt64(length))
+                return nil
+            case .header, .footer:
+                throw ArchiveError(.corrupt, "unexpected \(tag.rawValue) frame (\(Self.after(entriesRead.last)))", offset: frameOffset)
             }
-            guard entry.offset == nil, entry.compressedSize <= UInt64(ArchiveFormat.maximumFrameSize) else {
-                throw ArchiveError(.corrupt, "the entry's metadata is not valid", offset: frameOffset, entry: entry)
-            }
+        }
+        var entry = group[groupNext]
+        groupNext += 1
+        guard entry.offset == nil, entry.compressedSize <= UInt64(ArchiveFormat.maximumFrameSize) else {
+            throw ArchiveError(.corrupt, "the entry's metadata is not valid", offset: input.position, entry: entry)
+        }
+        switch entry.blockOffset {
+        case nil:
+            try closeBlock()
             entry.offset = input.position
-            pending = entry
-            return entry
-        case .tableOfContents:
-            try finish(tocBody: body, tocOffset: frameOffset, tocLength: UInt64(length))
-            return nil
-        case .header, .footer:
-            throw ArchiveError(.corrupt, "unexpected \(tag.rawValue) frame (\(Self.after(entriesRead.last)))", offset: frameOffset)
+        case 0:
+            // The first entry of a block: read and decompress the whole block.
+            try closeBlock()
+            let offset = input.position
+            let frame = try input.readExactly(Int(entry.compressedSize), what: "a block of entries", entry: entry)
+            block = (offset, try ArchiveFrames.decompressBlock(frame, at: offset, entry: entry), 0)
+            entry.offset = offset
+        case let start?:
+            guard let current = block, start == current.covered else {
+                throw ArchiveError(.corrupt, "the entry does not follow the previous one in its block", offset: input.position, entry: entry)
+            }
+            entry.offset = current.offset
+        }
+        if let current = block, entry.blockOffset != nil {
+            block?.covered = current.covered + entry.uncompressedSize
+        }
+        pending = entry
+        return entry
+    }
+
+    /// Checks that the entries of the block just finished covered all of it.
+    private func closeBlock() throws {
+        guard let current = block else { return }
+        block = nil
+        guard current.covered == UInt64(current.content.count) else {
+            throw ArchiveError(.corrupt, "a block holds \(current.content.count) bytes but its entries cover \(current.covered)",
+                               offset: current.offset, entry: entriesRead.last)
         }
     }
 
@@ -201,8 +250,12 @@ public final class ArchiveStreamReader {
             throw ArchiveError(.invalidUse, "readPayload() without a current entry (call next() first)")
         }
         pending = nil
-        let frame = try input.readExactly(Int(entry.compressedSize), what: "the entry's data", entry: entry)
-        try ArchiveFrames.decompressEntry(entry, frame: frame, at: offset, consume)
+        if entry.blockOffset != nil, let current = block {
+            try ArchiveFrames.checkBlockMember(entry, in: current.content, at: offset, consume)
+        } else {
+            let frame = try input.readExactly(Int(entry.compressedSize), what: "the entry's data", entry: entry)
+            try ArchiveFrames.decompressEntry(entry, frame: frame, at: offset, consume)
+        }
         entriesRead.append(entry)
     }
 
@@ -280,9 +333,21 @@ enum ArchiveFrames {
         return tag
     }
 
+    /// Decodes the header frame's payload (after the tag): in version 2 the
+    /// SHA-256 of the JSON, then the JSON; in version 1 the JSON alone.
     static func decodeHeader(_ body: [UInt8]) throws -> ArchiveHeader {
         struct Probe: Decodable { var format: String?; var formatVersion: Int? }
-        guard let probe = try? JSONDecoder().decode(Probe.self, from: Data(body)) else {
+        var json = body[...]
+        var checked = false
+        if body.first != UInt8(ascii: "{") {
+            guard body.count > 32 else { throw ArchiveError(.corrupt, "the header frame is too short", offset: 16) }
+            json = body[32...]
+            guard try SHA256.hash(Array(json)) == Array(body[0..<32]) else {
+                throw ArchiveError(.checksumMismatch, "the header's SHA-256 does not match: the header was altered or damaged", offset: 16)
+            }
+            checked = true
+        }
+        guard let probe = try? JSONDecoder().decode(Probe.self, from: Data(json)) else {
             throw ArchiveError(.corrupt, "the header is not valid JSON", offset: 16)
         }
         guard probe.format == ArchiveFormat.name else {
@@ -291,10 +356,28 @@ enum ArchiveFrames {
         guard let version = probe.formatVersion, version >= 1, version <= ArchiveFormat.version else {
             throw ArchiveError(.unsupportedVersion, "format version \(probe.formatVersion.map(String.init) ?? "nil") is newer than this pgcellar reads (\(ArchiveFormat.version)); upgrade pgcellar", offset: 16)
         }
+        guard checked || version == 1 else {
+            throw ArchiveError(.corrupt, "the header of a version \(version) archive has no SHA-256", offset: 16)
+        }
         do {
-            return try JSONDecoder().decode(ArchiveHeader.self, from: Data(body))
+            return try JSONDecoder().decode(ArchiveHeader.self, from: Data(json))
         } catch {
             throw ArchiveError(.corrupt, "the header cannot be read: \(error)", offset: 16)
+        }
+    }
+
+    /// Decodes an entry metadata frame's payload (after the tag): in version
+    /// 2 a zstd frame holding a JSON array of entries (a group), in version 1
+    /// one JSON object.
+    static func decodeEntryGroup(_ body: [UInt8], at offset: UInt64, after previous: ArchiveEntry?) throws -> [ArchiveEntry] {
+        do {
+            if body.first == UInt8(ascii: "{") {
+                return [try JSONDecoder().decode(ArchiveEntry.self, from: Data(body))]
+            }
+            let json = try ZstdDecompressor().decompressFrame(body, limit: ArchiveFormat.maximumFrameSize)
+            return try JSONDecoder().decode([ArchiveEntry].self, from: Data(json))
+        } catch {
+            throw ArchiveError(.corrupt, "an entry metadata frame cannot be read (\(ArchiveStreamReader.after(previous))): \(error)", offset: offset)
         }
     }
 
@@ -309,6 +392,39 @@ enum ArchiveFrames {
             return try JSONDecoder().decode(ArchiveTableOfContents.self, from: Data(json))
         } catch {
             throw ArchiveError(.corrupt, "the table of contents cannot be read: \(error)", offset: offset)
+        }
+    }
+
+    /// The largest block content a reader accepts: the writer's blocks hold
+    /// at most a few hundred KiB; a larger claim is a damaged or hostile file.
+    static let maximumBlockSize = 64 << 20
+
+    /// Decompresses a block frame whole, checking its zstd checksum.
+    static func decompressBlock(_ frame: [UInt8], at offset: UInt64, entry: ArchiveEntry) throws -> [UInt8] {
+        guard frame.count >= 4, frame.readLittleEndian(UInt32.self, at: 0) == ArchiveFormat.zstdMagic else {
+            throw ArchiveError(.corrupt, "the entry's block is not a zstd frame", offset: offset, entry: entry)
+        }
+        do {
+            return try ZstdDecompressor().decompressFrame(frame, limit: maximumBlockSize)
+        } catch let error as ZstdError {
+            let kind: ArchiveError.Kind = error.code == .checksumMismatch ? .checksumMismatch : (error.code == .truncatedInput ? .truncated : .corrupt)
+            throw ArchiveError(kind, "the entry's block frame is damaged: \(error.reason)", offset: offset, entry: entry)
+        }
+    }
+
+    /// Hands a block member's bytes to `consume` after checking its place and SHA-256.
+    static func checkBlockMember(_ entry: ArchiveEntry, in block: [UInt8], at offset: UInt64,
+                                 _ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard let start = entry.blockOffset, start <= UInt64(block.count),
+              entry.uncompressedSize <= UInt64(block.count) - start else {
+            throw ArchiveError(.corrupt, "the entry lies outside its block", offset: offset, entry: entry)
+        }
+        try block.withUnsafeBytes { bytes in
+            let slice = UnsafeRawBufferPointer(rebasing: bytes[Int(start)..<Int(start + entry.uncompressedSize)])
+            guard try SHA256.hexHash(slice) == entry.sha256 else {
+                throw ArchiveError(.checksumMismatch, "the entry's SHA-256 does not match", offset: offset, entry: entry)
+            }
+            try consume(slice)
         }
     }
 
@@ -432,5 +548,28 @@ final class CountingInput {
     func atEnd() throws -> Bool {
         var byte: UInt8 = 0
         return try withUnsafeMutableBytes(of: &byte) { try source.read(into: $0) } == 0
+    }
+}
+
+/// A few decompressed blocks, shared by the threads reading one archive.
+final class BlockCache: @unchecked Sendable {
+    // @unchecked Sendable: `lock` guards `blocks`.
+    private let lock = NSLock()
+    private var blocks: [(offset: UInt64, content: [UInt8])] = []
+    private let capacity = 8
+
+    func block(at offset: UInt64, _ load: () throws -> [UInt8]) throws -> [UInt8] {
+        lock.lock()
+        if let found = blocks.first(where: { $0.offset == offset }) {
+            lock.unlock()
+            return found.content
+        }
+        lock.unlock()
+        let content = try load()
+        lock.lock()
+        defer { lock.unlock() }
+        if blocks.count >= capacity { blocks.removeFirst() }
+        blocks.append((offset, content))
+        return content
     }
 }

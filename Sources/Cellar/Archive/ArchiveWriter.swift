@@ -52,19 +52,44 @@ public final class ArchiveEntryEncoder {
 /// Writes an archive to a sink: the header at once, then entries in the order
 /// they are appended, then the table of contents and footer at ``finish()``.
 ///
+/// Entries are written in *groups* (docs/archive-format.md, "Entries"): one
+/// compressed metadata frame describing up to a few hundred entries, then
+/// their zstd frames. Small entries (DDL) appended through
+/// ``append(_:sql:)`` share *block* frames, so that thousands of tables cost
+/// little more than their SQL. Memory stays bounded: a group is written once
+/// it holds ``groupByteLimit`` bytes of frames or ``groupEntryLimit`` entries.
+///
 /// The caller owns the sink: commit an `AtomicFileWriter` after ``finish()``
 /// succeeds, or abort it.
 ///
 /// - Important: Not `Sendable`; serialize calls (``append(_:)`` is cheap: the
 ///   compression happens in ``ArchiveEntryEncoder``s on worker threads).
 public final class ArchiveWriter {
+    /// Entries of at most this many bytes of SQL share block frames.
+    static let smallEntryLimit = 16 * 1024
+    /// A block is closed once it holds this many bytes of SQL.
+    static let blockByteLimit = 256 * 1024
+    static let blockEntryLimit = 1024
+    /// A group is written once its frames reach this many bytes...
+    static let groupByteLimit = 1 << 20
+    /// ... or it describes this many entries.
+    static let groupEntryLimit = 1024
+
     private let sink: ByteSink
     private let digest: SHA256
     private let encoder: ArchiveEntryEncoder
     private var ids = Set<Int>()
     private var finished = false
 
-    /// The entries appended so far, with their offsets.
+    /// The open block: small entries' metadata and their SQL, one after the other.
+    private var blockEntries: [ArchiveEntry] = []
+    private var blockBytes: [UInt8] = []
+    /// The open group: entries in order, and each frame with how many entries it holds.
+    private var groupEntries: [ArchiveEntry] = []
+    private var groupFrames: [(frame: [UInt8], entries: Int)] = []
+    private var groupFrameBytes = 0
+
+    /// The entries written so far, with their offsets.
     public private(set) var entries: [ArchiveEntry] = []
     /// Bytes written so far.
     public private(set) var bytesWritten: UInt64 = 0
@@ -77,37 +102,47 @@ public final class ArchiveWriter {
     ///   - sink: Where the archive goes.
     ///   - header: The archive's header.
     ///   - level: zstd level for the entries appended through ``append(_:sql:)``
-    ///     and for the table of contents.
+    ///     and for the metadata.
     public init(sink: ByteSink, header: ArchiveHeader, level: Int = 3) throws {
         self.sink = sink
         self.digest = try SHA256()
         self.encoder = try ArchiveEntryEncoder(level: level)
-        try write(ArchiveFormat.skippableFrame(.header, try JSONEncoder.archive.encode(header)))
+        try write(try ArchiveFormat.headerFrame(header))
     }
 
-    /// Appends an entry compressed elsewhere.
-    ///
-    /// - Returns: The entry as the table of contents records it.
-    @discardableResult
-    public func append(_ encoded: EncodedArchiveEntry) throws -> ArchiveEntry {
+    /// Appends an entry compressed elsewhere, as a frame of its own.
+    public func append(_ encoded: EncodedArchiveEntry) throws {
         precondition(!finished, "append after finish()")
-        guard ids.insert(encoded.entry.id).inserted else {
-            throw ArchiveError(.invalidUse, "two entries have the id \(encoded.entry.id)", entry: encoded.entry)
-        }
+        try claim(encoded.entry)
+        try closeBlock()
         var entry = encoded.entry
         entry.offset = nil
-        try write(ArchiveFormat.skippableFrame(.entry, try JSONEncoder.archive.encode(entry)))
-        entry.offset = bytesWritten
-        try write(encoded.dataFrame)
-        uncompressedBytes += entry.uncompressedSize
-        entries.append(entry)
-        return entry
+        entry.blockOffset = nil
+        try addToGroup([entry], frame: encoded.dataFrame)
     }
 
-    /// Compresses and appends an entry on the calling thread.
-    @discardableResult
-    public func append(_ entry: ArchiveEntry, sql: String) throws -> ArchiveEntry {
-        try append(try encoder.encode(entry, sql: sql))
+    /// Appends an entry, compressing it on the calling thread; a small one
+    /// joins the open block.
+    public func append(_ entry: ArchiveEntry, sql: String) throws {
+        precondition(!finished, "append after finish()")
+        try claim(entry)
+        var sql = sql
+        let bytes = sql.withUTF8 { Array($0) }
+        guard !bytes.isEmpty, bytes.count <= Self.smallEntryLimit else {
+            try closeBlock()
+            var encoded = try encoder.encode(entry, sql: bytes)
+            encoded.entry.blockOffset = nil
+            try addToGroup([encoded.entry], frame: encoded.dataFrame)
+            return
+        }
+        var member = entry
+        member.offset = nil
+        member.blockOffset = UInt64(blockBytes.count)
+        member.uncompressedSize = UInt64(bytes.count)
+        member.sha256 = try SHA256.hexHash(bytes)
+        blockEntries.append(member)
+        blockBytes += bytes
+        if blockBytes.count >= Self.blockByteLimit || blockEntries.count >= Self.blockEntryLimit { try closeBlock() }
     }
 
     /// Writes the table of contents and the footer. The archive is complete
@@ -115,6 +150,8 @@ public final class ArchiveWriter {
     /// Each data entry's chunk count is filled in here, from the entries.
     public func finish() throws {
         precondition(!finished, "finish() twice")
+        try closeBlock()
+        try writeGroup()
         finished = true
         var chunkCounts: [String: Int] = [:]
         for entry in entries {
@@ -134,6 +171,57 @@ public final class ArchiveWriter {
             tableOfContentsLength: UInt64(tocFrame.count), contentSHA256: digest.finalize())
         try sink.write(try footer.encoded())
         bytesWritten += UInt64(ArchiveFooter.size)
+    }
+
+    // MARK: - Blocks and groups
+
+    private func claim(_ entry: ArchiveEntry) throws {
+        guard ids.insert(entry.id).inserted else {
+            throw ArchiveError(.invalidUse, "two entries have the id \(entry.id)", entry: entry)
+        }
+    }
+
+    /// Compresses the open block into one frame and adds it to the group.
+    private func closeBlock() throws {
+        guard !blockEntries.isEmpty else { return }
+        let frame = try encoder.compress(blockBytes)
+        var members = blockEntries
+        for index in members.indices {
+            members[index].compressedSize = UInt64(frame.count)
+            // A block of one is an ordinary entry frame.
+            if members.count == 1 { members[index].blockOffset = nil }
+        }
+        blockEntries = []
+        blockBytes = []
+        try addToGroup(members, frame: frame)
+    }
+
+    private func addToGroup(_ members: [ArchiveEntry], frame: [UInt8]) throws {
+        groupEntries += members
+        groupFrames.append((frame, members.count))
+        groupFrameBytes += frame.count
+        uncompressedBytes += members.reduce(0) { $0 + $1.uncompressedSize }
+        if groupFrameBytes >= Self.groupByteLimit || groupEntries.count >= Self.groupEntryLimit { try writeGroup() }
+    }
+
+    /// Writes the group's metadata frame, then its frames.
+    private func writeGroup() throws {
+        guard !groupEntries.isEmpty else { return }
+        let json = try JSONEncoder.archive.encode(groupEntries)
+        try write(ArchiveFormat.skippableFrame(.entry, try encoder.compress(Array(json))))
+        var next = 0
+        for (frame, count) in groupFrames {
+            for index in next..<next + count {
+                var entry = groupEntries[index]
+                entry.offset = bytesWritten
+                entries.append(entry)
+            }
+            next += count
+            try write(frame)
+        }
+        groupEntries = []
+        groupFrames = []
+        groupFrameBytes = 0
     }
 
     private func write(_ bytes: [UInt8]) throws {

@@ -1,3 +1,4 @@
+import CellarSupport
 import Foundation
 
 /// A catalog object, named the way `pg_depend` names it: the catalog
@@ -98,8 +99,22 @@ enum DependencyOrder {
     /// by emitting the best-placed object of the cycle (logged by the caller
     /// through the returned list).
     static func sort(_ objects: [DumpObject]) -> (ordered: [DumpObject], brokenCycles: [ObjectKey]) {
+        // Cost: O(n log n + e). Objects are ranked once by one sort; the ready
+        // set is a binary heap of ranks; dependencies are adjacency lists of
+        // positions found through a dictionary keyed by object.
         var index: [ObjectKey: Int] = [:]
+        index.reserveCapacity(objects.count)
         for (position, object) in objects.enumerated() { index[object.key] = position }
+        let byRank = objects.indices.sorted { a, b in
+            let x = objects[a], y = objects[b]
+            if x.priority != y.priority { return x.priority < y.priority }
+            if (x.schema ?? "") != (y.schema ?? "") { return (x.schema ?? "") < (y.schema ?? "") }
+            if x.name != y.name { return x.name < y.name }
+            return x.key < y.key
+        }
+        var rankOf = [Int](repeating: 0, count: objects.count)
+        for (rank, position) in byRank.enumerated() { rankOf[position] = rank }
+
         var waitingOn = [Int](repeating: 0, count: objects.count)
         var dependents = [[Int]](repeating: [], count: objects.count)
         for (position, object) in objects.enumerated() {
@@ -109,31 +124,30 @@ enum DependencyOrder {
                 dependents[target].append(position)
             }
         }
-        func rank(_ position: Int) -> (Int, String, String, String) {
-            let object = objects[position]
-            return (object.priority, object.schema ?? "", object.name, object.key.description)
-        }
-        var ready = Set((0..<objects.count).filter { waitingOn[$0] == 0 })
+        var ready = Heap<Int>()
+        for position in objects.indices where waitingOn[position] == 0 { ready.push(rankOf[position]) }
         var done = [Bool](repeating: false, count: objects.count)
         var ordered: [DumpObject] = []
         var broken: [ObjectKey] = []
         ordered.reserveCapacity(objects.count)
+        // For cycles: the best-ranked object not yet emitted, found by a
+        // cursor that only moves forward.
+        var cycleCursor = 0
         while ordered.count < objects.count {
             let next: Int
-            if let best = ready.min(by: { rank($0) < rank($1) }) {
-                next = best
-                ready.remove(best)
+            if let rank = ready.pop() {
+                next = byRank[rank]
+                if done[next] { continue }  // emitted earlier to break a cycle
             } else {
-                // A cycle: take the best-placed object still waiting.
-                let best = (0..<objects.count).filter { !done[$0] }.min(by: { rank($0) < rank($1) })!
-                broken.append(objects[best].key)
-                next = best
+                while done[byRank[cycleCursor]] { cycleCursor += 1 }
+                next = byRank[cycleCursor]
+                broken.append(objects[next].key)
             }
             done[next] = true
             ordered.append(objects[next])
             for dependent in dependents[next] where !done[dependent] {
                 waitingOn[dependent] -= 1
-                if waitingOn[dependent] == 0 { ready.insert(dependent) }
+                if waitingOn[dependent] == 0 { ready.push(rankOf[dependent]) }
             }
         }
         return (ordered, broken)

@@ -216,10 +216,17 @@ public struct RestorePlan: Sendable {
     /// Tables whose rows one connection loads entirely from a file archive:
     /// those may use `COPY ... FREEZE` after a `TRUNCATE` in the same
     /// transaction (FREEZE cannot serve several connections on one table).
+    ///
+    /// Only worth it from ``freezeMinimumBytes`` on: the TRUNCATE it needs
+    /// gives the table new files, which for thousands of small tables costs
+    /// more than freezing their few pages saves.
     public static func freezable(_ entry: ArchiveEntry, options: RestoreOptions) -> Bool {
         guard let data = entry.data, !options.dataOnly, !options.singleTransaction else { return false }
-        return data.chunkCount == 1 && data.chunk == 0
+        return data.chunkCount == 1 && data.chunk == 0 && entry.uncompressedSize >= freezeMinimumBytes
     }
+
+    /// The smallest chunk loaded with `COPY ... FREEZE`.
+    public static let freezeMinimumBytes: UInt64 = 1 << 20
 
     // MARK: - SQL
 

@@ -1,3 +1,4 @@
+import CellarSupport
 import Foundation
 import PostgresClient
 
@@ -20,49 +21,104 @@ final class RestoreScheduler: @unchecked Sendable {
     private var waitingOn: [Int]
     private var dependents: [[Int]]
     private var remainingInStage: [Int]
-    private var ready: [Int] = []
     private var finished = 0
     private var failed = false
+
+    // Ready items, chosen in O(log n) (thousands of tables give tens of
+    // thousands of items): per stage, statements by rank and ANALYZE items
+    // by rank; data chunks per table, and the tables by how many
+    // connections load them and how many bytes they have left.
+    private var statements: [Heap<Ranked>]
+    private var analyses: [Heap<Ranked>]
     /// For data items, their table's number; per table, connections loading
-    /// it now and bytes not yet loaded.
+    /// it now, bytes not yet loaded, ready chunks, and a version that
+    /// invalidates the table's older places in `tables`.
     private var tableOf: [Int?]
     private var loading: [Int]
     private var remainingBytes: [UInt64]
+    private var readyChunks: [Heap<Ranked>]
+    private var version: [Int]
+    private var tables = Heap<TableChoice>()
+
+    struct Ranked: Comparable {
+        var rank: UInt64
+        var index: Int
+        static func < (a: Ranked, b: Ranked) -> Bool { (a.rank, a.index) < (b.rank, b.index) }
+    }
+
+    struct TableChoice: Comparable {
+        var loading: Int
+        var bytesLeft: UInt64
+        var firstRank: UInt64
+        var table: Int
+        var version: Int
+        static func < (a: TableChoice, b: TableChoice) -> Bool {
+            (a.loading, UInt64.max - a.bytesLeft, a.firstRank, a.table) < (b.loading, UInt64.max - b.bytesLeft, b.firstRank, b.table)
+        }
+    }
 
     init(_ items: [RestorePlan.Item]) {
         self.items = items
         waitingOn = items.map(\.dependencies.count)
         dependents = Array(repeating: [], count: items.count)
         remainingInStage = Array(repeating: 0, count: 4)
-        var tables: [String: Int] = [:]
+        statements = Array(repeating: Heap(), count: 4)
+        analyses = Array(repeating: Heap(), count: 4)
+        var tableNumbers: [String: Int] = [:]
         tableOf = []
         remainingBytes = []
         for item in items {
             guard let data = item.entry.data else { tableOf.append(nil); continue }
             let key = data.tableSchema + "\u{0}" + data.tableName
-            let table = tables[key] ?? tables.count
-            if table == tables.count {
-                tables[key] = table
+            let table = tableNumbers[key] ?? tableNumbers.count
+            if table == tableNumbers.count {
+                tableNumbers[key] = table
                 remainingBytes.append(0)
             }
             remainingBytes[table] += item.entry.uncompressedSize
             tableOf.append(table)
         }
         loading = Array(repeating: 0, count: remainingBytes.count)
+        readyChunks = Array(repeating: Heap(), count: remainingBytes.count)
+        version = Array(repeating: 0, count: remainingBytes.count)
         for (index, item) in items.enumerated() {
             for dependency in item.dependencies { dependents[dependency].append(index) }
             remainingInStage[item.stage.rawValue] += 1
-            if item.dependencies.isEmpty { ready.append(index) }
+        }
+        for (index, item) in items.enumerated() where item.dependencies.isEmpty { makeReady(index) }
+    }
+
+    private func makeReady(_ index: Int) {
+        let item = items[index]
+        if let table = tableOf[index] {
+            readyChunks[table].push(Ranked(rank: item.rank, index: index))
+            offer(table)
+        } else if item.rank == .max {
+            analyses[item.stage.rawValue].push(Ranked(rank: item.rank, index: index))
+        } else {
+            statements[item.stage.rawValue].push(Ranked(rank: item.rank, index: index))
         }
     }
 
-    /// How a ready item compares: lower runs first.
-    private func key(_ index: Int) -> (Int, Int, Int, UInt64, UInt64) {
-        let item = items[index]
-        if let table = tableOf[index] {
-            return (item.stage.rawValue, 1, loading[table], UInt64.max - remainingBytes[table], item.rank)
+    /// Places a table among the choices with its current standing.
+    private func offer(_ table: Int) {
+        version[table] += 1
+        guard let first = readyChunks[table].min else { return }
+        tables.push(TableChoice(loading: loading[table], bytesLeft: remainingBytes[table], firstRank: first.rank,
+                                table: table, version: version[table]))
+    }
+
+    /// The next data chunk: from the table the fewest connections load, the
+    /// one with the most bytes left among those.
+    private func nextChunk() -> Int? {
+        while let choice = tables.min {
+            tables.pop()
+            guard choice.version == version[choice.table], let chunk = readyChunks[choice.table].pop() else { continue }
+            loading[choice.table] += 1
+            offer(choice.table)
+            return chunk.index
         }
-        return (item.stage.rawValue, item.rank == .max ? 2 : 0, 0, 0, item.rank)
+        return nil
     }
 
     /// The next item to run, waiting while none is ready; nil when all are
@@ -73,19 +129,10 @@ final class RestoreScheduler: @unchecked Sendable {
         while true {
             if failed || finished == items.count { return nil }
             let open = remainingInStage.firstIndex { $0 > 0 } ?? 0
-            var best: Int?
-            var bestKey = (Int.max, 0, 0, UInt64(0), UInt64(0))
-            for (position, index) in ready.enumerated() where items[index].stage.rawValue <= open {
-                let candidate = key(index)
-                if best == nil || candidate < bestKey {
-                    best = position
-                    bestKey = candidate
-                }
-            }
-            if let best {
-                let index = ready.remove(at: best)
-                if let table = tableOf[index] { loading[table] += 1 }
-                return index
+            for stage in 0...open {
+                if let statement = statements[stage].pop() { return statement.index }
+                if stage == RestorePlan.Stage.load.rawValue, let chunk = nextChunk() { return chunk }
+                if let analysis = analyses[stage].pop() { return analysis.index }
             }
             condition.wait()
         }
@@ -99,10 +146,11 @@ final class RestoreScheduler: @unchecked Sendable {
         if let table = tableOf[index] {
             loading[table] -= 1
             remainingBytes[table] -= items[index].entry.uncompressedSize
+            offer(table)
         }
         for dependent in dependents[index] {
             waitingOn[dependent] -= 1
-            if waitingOn[dependent] == 0 { ready.append(dependent) }
+            if waitingOn[dependent] == 0 { makeReady(dependent) }
         }
         condition.broadcast()
     }

@@ -351,10 +351,12 @@ final class RestoreRun: @unchecked Sendable {
         let first = try connections(1)[0]
         try timed("pre-data") {
             logger.info("pre-data: \(preData.count) entries on one connection")
+            var batch = StatementBatch()
             for entry in preData {
-                try execute(entry, sql: try reader.sql(entry), on: first)
+                try batch.add(entry, sql: try reader.sql(entry), run: self, on: first)
                 entriesRestored += 1
             }
+            try batch.flush(run: self, on: first)
         }
         let wholeTables = options.dataOnly ? nil : options.jobs
         let items = RestorePlan.schedule(later, allEntries: reader.entries, analyze: true, wholeTablesFor: wholeTables)
@@ -451,18 +453,25 @@ final class RestoreRun: @unchecked Sendable {
         var firstData: ArchiveEntry?
         var deferred: [(entry: ArchiveEntry, sql: String)] = []
         try timed("pre-data") {
+            var batch = StatementBatch()
             while let entry = try reader.next() {
                 guard selects(entry) else { continue }
                 switch RestorePlan.phase(of: entry) {
                 case .data:
+                    try batch.flush(run: self, on: first)
                     firstData = entry
                     return
-                case .session, .preData:
+                case .preData:
+                    try batch.add(entry, sql: try Self.payloadText(reader), run: self, on: first)
+                    entriesRestored += 1
+                case .session:
+                    try batch.flush(run: self, on: first)
                     try streamEntryInline(entry, reader: reader, on: first)
                 case .postData:
                     deferred.append((entry, try Self.payloadText(reader)))
                 }
             }
+            try batch.flush(run: self, on: first)
         }
 
         // Data: this thread reads and checks chunks, -j connections load them.
@@ -629,6 +638,57 @@ final class RestoreRun: @unchecked Sendable {
                         throw RestoreError.wrapping(error, object: "ANALYZE \(table)", statement: "ANALYZE \(name)")
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Pre-data statements sent several entries at a time: one round trip and
+/// one commit for up to ``entryLimit`` entries instead of one each, which is
+/// most of a restore's time for a schema of thousands of small tables.
+///
+/// A simple query holding several statements runs as one implicit
+/// transaction, so a failing batch leaves nothing behind; it is then run
+/// again entry by entry, so that the error names the entry that failed.
+struct StatementBatch {
+    static let entryLimit = 32
+    static let byteLimit = 1 << 20
+
+    private var items: [(entry: ArchiveEntry, sql: String)] = []
+    private var bytes = 0
+
+    mutating func add(_ entry: ArchiveEntry, sql: String, run: RestoreRun, on connection: Connection) throws {
+        // SET ROLE must be restored after an entry that switches session
+        // authorization (--owner): such an entry runs on its own.
+        if run.options.owner != nil && sql.contains("SESSION AUTHORIZATION") {
+            try flush(run: run, on: connection)
+            try run.execute(entry, sql: sql, on: connection)
+            return
+        }
+        guard !sql.isEmpty else { return }
+        items.append((entry, sql))
+        bytes += sql.utf8.count
+        if items.count >= Self.entryLimit || bytes >= Self.byteLimit { try flush(run: run, on: connection) }
+    }
+
+    mutating func flush(run: RestoreRun, on connection: Connection) throws {
+        let batch = items
+        items = []
+        bytes = 0
+        switch batch.count {
+        case 0:
+            return
+        case 1:
+            try run.execute(batch[0].entry, sql: batch[0].sql, on: connection)
+        default:
+            do {
+                // Each entry ends its last statement with a semicolon and a newline.
+                try connection.execute(batch.map(\.sql).joined(separator: "\n"))
+                for item in batch { run.counters.addStatement(kind: item.entry.kind) }
+            } catch {
+                run.logger.debug("a batch of \(batch.count) pre-data entries failed; running them one by one to find which")
+                if connection.isInTransaction { _ = try? connection.execute("ROLLBACK") }
+                for item in batch { try run.execute(item.entry, sql: item.sql, on: connection) }
             }
         }
     }

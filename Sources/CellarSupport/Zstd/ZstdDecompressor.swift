@@ -100,7 +100,7 @@ public final class ZstdDecompressor {
     /// - Throws: ``ZstdError``: `truncatedInput` when the frame is
     ///   incomplete, `trailingData` when bytes follow it, `checksumMismatch`
     ///   or `corruptData` when it is damaged.
-    public func decompressFrame(_ frame: UnsafeRawBufferPointer) throws -> [UInt8] {
+    public func decompressFrame(_ frame: UnsafeRawBufferPointer, limit: Int = .max) throws -> [UInt8] {
         reset()
         defer { reset() }
         var result: [UInt8] = []
@@ -114,7 +114,14 @@ public final class ZstdDecompressor {
             if declared < (1 << 26) { result.reserveCapacity(Int(declared)) }
         }
         var inBuffer = ZSTD_inBuffer(src: frame.baseAddress, size: frame.count, pos: 0)
-        try run(&inBuffer, sink: { result.append(contentsOf: $0) }, stopAtFrameEnd: true)
+        try run(&inBuffer, sink: { piece in
+            guard result.count + piece.count <= limit else {
+                throw ZstdError(
+                    code: .frameTooLarge, operation: "decompressing a frame of \(frame.count) bytes",
+                    reason: "the frame decompresses to more than \(limit) bytes", offset: 0)
+            }
+            result.append(contentsOf: piece)
+        }, stopAtFrameEnd: true)
         if insideFrame || frame.isEmpty {
             throw ZstdError(
                 code: .truncatedInput, operation: "decompressing a frame of \(frame.count) bytes",
@@ -131,8 +138,8 @@ public final class ZstdDecompressor {
 
     /// Decompresses exactly one frame (`[UInt8]`, `ArraySlice<UInt8>`,
     /// `Data`, ...). See ``decompressFrame(_:)-(UnsafeRawBufferPointer)``.
-    public func decompressFrame(_ frame: some ContiguousBytes) throws -> [UInt8] {
-        try frame.withUnsafeBytes { try decompressFrame($0) }
+    public func decompressFrame(_ frame: some ContiguousBytes, limit: Int = .max) throws -> [UInt8] {
+        try frame.withUnsafeBytes { try decompressFrame($0, limit: limit) }
     }
 
     // MARK: - Private

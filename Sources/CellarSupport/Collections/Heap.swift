@@ -1,0 +1,46 @@
+/// A binary min-heap: `pop()` returns the smallest element.
+///
+/// Used where work is chosen by priority among many ready items (export's
+/// dependency order, restore's scheduler), so that choosing stays
+/// O(log n) instead of a scan over everything ready.
+public struct Heap<Element: Comparable> {
+    private var items: [Element] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { items.isEmpty }
+    public var count: Int { items.count }
+    /// The smallest element, without removing it.
+    public var min: Element? { items.first }
+
+    public mutating func push(_ element: Element) {
+        items.append(element)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child] < items[parent] else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    @discardableResult
+    public mutating func pop() -> Element? {
+        guard let first = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < items.count && items[left] < items[smallest] { smallest = left }
+                if right < items.count && items[right] < items[smallest] { smallest = right }
+                if smallest == parent { break }
+                items.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return first
+    }
+}
