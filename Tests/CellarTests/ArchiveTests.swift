@@ -236,4 +236,138 @@ struct ArchiveTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(try ArchiveReader(path: path).entries.isEmpty)
     }
+
+    @Test("thousands of small entries share block frames and metadata groups, and both readers see each one")
+    func manySmallEntries() throws {
+        let sink = MemoryByteSink()
+        let writer = try ArchiveWriter(sink: sink, header: Self.header, level: 3)
+        let encoder = try ArchiveEntryEncoder(level: 3)
+        var texts: [Int: String] = [:]
+        var id = 0
+        for table in 0..<3000 {
+            id += 1
+            let ddl = "CREATE TABLE public.t\(table) (\n    id integer NOT NULL\n);\n\n"
+            try writer.append(ArchiveEntry(id: id, kind: "TABLE", section: .preData, schema: "public", name: "t\(table)"), sql: ddl)
+            texts[id] = ddl
+            if table % 1000 == 999 {
+                // A large entry between small ones gets a frame of its own.
+                id += 1
+                let big = "-- " + String(repeating: "x", count: 40_000) + "\n"
+                try writer.append(ArchiveEntry(id: id, kind: "COMMENT", section: .preData, name: "big \(table)"), sql: big)
+                texts[id] = big
+            }
+        }
+        for table in 0..<50 {
+            id += 1
+            let copy = "COPY public.t\(table) (id) FROM stdin;"
+            let text = copy + "\n" + "\(table)\n" + "\\.\n\n"
+            let entry = ArchiveEntry(id: id, kind: "TABLE DATA", section: .data, schema: "public", name: "t\(table)",
+                                     data: .init(tableSchema: "public", tableName: "t\(table)", copyStatement: copy, chunk: 0, rows: 1))
+            try writer.append(try encoder.encode(entry, sql: text))
+            texts[id] = text
+        }
+        try writer.finish()
+        let bytes = sink.bytes
+        // Far less than an uncompressed metadata frame per entry would take.
+        #expect(bytes.count < 3000 * 60)
+
+        let path = try Self.temporaryFile(bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let archive = try ArchiveReader(path: path)
+        #expect(archive.entries.count == texts.count)
+        #expect(archive.entries.contains { $0.blockOffset != nil })
+        // Any order, as a parallel restore reads.
+        for entry in archive.entries.reversed() {
+            #expect(try archive.sql(entry) == texts[entry.id], "entry \(entry.id)")
+        }
+        let reader = try ArchiveStreamReader(source: MemoryByteSource(bytes))
+        var seen = 0
+        while let entry = try reader.next() {
+            if entry.id % 3 == 0 { continue }  // skipped entries are checked too
+            var collected: [UInt8] = []
+            try reader.readPayload { collected.append(contentsOf: $0) }
+            #expect(String(decoding: collected, as: UTF8.self) == texts[entry.id])
+            seen += 1
+        }
+        #expect(reader.entriesRead.map(\.offset) == archive.entries.map(\.offset))
+        #expect(seen > 2000)
+        let report = try ArchiveVerifier.verify(MemoryByteSource(bytes))
+        #expect(report.entries == texts.count)
+        // The script is still every entry's SQL in order.
+        var script: [UInt8] = []
+        let decompressor = try ZstdDecompressor()
+        try decompressor.decompress(bytes) { script.append(contentsOf: $0) }
+        try decompressor.finish()
+        #expect(String(decoding: script, as: UTF8.self) == archive.entries.map { texts[$0.id]! }.joined())
+    }
+
+    @Test("a damaged header is refused before any entry is read")
+    func headerChecksum() throws {
+        let (bytes, _) = try Self.makeArchive()
+        // The database name sits in the header's JSON, after the SHA-256.
+        let json = String(decoding: bytes, as: UTF8.self)
+        let name = try #require(json.range(of: "\"name\":\"shop\""))
+        var damaged = bytes
+        let position = json.utf8.distance(from: json.startIndex, to: name.lowerBound) + 9
+        damaged[position] = UInt8(ascii: "x")  // "shop" -> "xhop": still valid JSON
+        let error = try #require(throws: ArchiveError.self) { try ArchiveStreamReader(source: MemoryByteSource(damaged)) }
+        #expect(error.kind == .checksumMismatch)
+        #expect(error.description.contains("header"))
+    }
+
+    @Test("version 1 archives (one metadata frame per entry, no header checksum) are still read")
+    func readsVersionOne() throws {
+        var header = Self.header
+        header.formatVersion = 1
+        var bytes: [UInt8] = []
+        func skippable(_ tag: String, _ body: [UInt8]) {
+            bytes.appendLittleEndianForTest(UInt32(0x184D_2A5C))
+            bytes.appendLittleEndianForTest(UInt32(8 + body.count))
+            bytes += Array(tag.utf8) + body
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        skippable("PGCL-HDR", Array(try encoder.encode(header)))
+        let compressor = try ZstdCompressor(level: 3, workers: 0, checksum: true)
+        var tocEntries: [ArchiveEntry] = []
+        for (id, text) in [(1, "SET statement_timeout = 0;\n"), (2, "CREATE TABLE public.items (id integer);\n")] {
+            let sqlBytes = Array(text.utf8)
+            let frame = try compressor.compressFrame(sqlBytes)
+            var entry = ArchiveEntry(id: id, kind: id == 1 ? "SETTINGS" : "TABLE", section: .preData, name: "e\(id)")
+            entry.uncompressedSize = UInt64(sqlBytes.count)
+            entry.compressedSize = UInt64(frame.count)
+            entry.sha256 = try SHA256.hexHash(sqlBytes)
+            skippable("PGCL-ENT", Array(try encoder.encode(entry)))
+            entry.offset = UInt64(bytes.count)
+            bytes += frame
+            tocEntries.append(entry)
+        }
+        let tocOffset = bytes.count
+        skippable("PGCL-TOC", try compressor.compressFrame(Array(try encoder.encode(ArchiveTableOfContents(entries: tocEntries)))))
+        var footer: [UInt8] = []
+        footer.appendLittleEndianForTest(UInt32(0x184D_2A5C))
+        footer.appendLittleEndianForTest(UInt32(72))
+        footer += Array("PGCL-END".utf8)
+        footer.appendLittleEndianForTest(UInt32(1))
+        footer.appendLittleEndianForTest(UInt32(0))
+        footer.appendLittleEndianForTest(UInt64(tocOffset))
+        footer.appendLittleEndianForTest(UInt64(bytes.count - tocOffset))
+        footer += try SHA256.hash(bytes)
+        footer += Array(try SHA256.hash(footer).prefix(8))
+        bytes += footer
+
+        let report = try ArchiveVerifier.verify(MemoryByteSource(bytes))
+        #expect(report.entries == 2)
+        let path = try Self.temporaryFile(bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let archive = try ArchiveReader(path: path)
+        #expect(archive.header.formatVersion == 1)
+        #expect(try archive.sql(archive.entries[1]) == "CREATE TABLE public.items (id integer);\n")
+    }
+}
+
+extension Array where Element == UInt8 {
+    mutating func appendLittleEndianForTest<T: FixedWidthInteger>(_ value: T) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
 }
