@@ -94,6 +94,14 @@ public struct RestorePlan: Sendable {
             }
         }
 
+        /// Whether an option (named in ``description``) makes the role unnecessary.
+        public var hasOption: Bool {
+            switch self {
+            case .objectOwner, .objectPrivileges, .databaseOwner, .databasePrivileges: true
+            case .ownerOption, .databaseSettings: false
+            }
+        }
+
         public static func < (lhs: RoleNeed, rhs: RoleNeed) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 

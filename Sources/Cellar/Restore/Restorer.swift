@@ -176,10 +176,11 @@ public struct Restorer: Sendable {
             let lines = missing.map { role in
                 "  \(role): " + (needs[role] ?? []).sorted().map(\.description).joined(separator: "; ")
             }
+            let optional = missing.contains { (needs[$0] ?? []).contains(where: \.hasOption) }
             throw RestoreError("""
                 the archive references roles that do not exist on the target server: \(missing.joined(separator: ", ")); nothing was written.
                 \(lines.joined(separator: "\n"))
-                Create them first (pgcellar provision), or restore with the options named above
+                Create them first (pgcellar provision)\(optional ? ", or restore with the options named above" : ""), and run the restore again
                 """)
         }
     }
