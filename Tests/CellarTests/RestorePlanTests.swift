@@ -9,8 +9,12 @@ struct RestorePlanTests {
         server: .init(version: "15.18", versionNumber: 150018),
         database: .init(name: "shop", owner: "shop_admin", encoding: "UTF8", collate: "en_US.UTF-8", ctype: "en_US.UTF-8",
                         localeProvider: "c", connectionLimit: 20, comment: "the shop",
-                        settings: ["ALTER DATABASE shop SET work_mem = '8MB';", "ALTER ROLE app IN DATABASE shop SET search_path = 'x';"],
-                        grants: ["REVOKE ALL ON DATABASE shop FROM PUBLIC;", "GRANT CONNECT ON DATABASE shop TO app;"]),
+                        privileges: [.init(grantor: "shop_admin", grantee: "shop_admin", privilege: "CONNECT", grantable: false),
+                                     .init(grantor: "shop_admin", grantee: "app", privilege: "CONNECT", grantable: false)],
+                        settingValues: [.init(name: "work_mem", value: "8MB"), .init(role: "app", name: "search_path", value: "x")],
+                        // The first header layout's statements: a restore ignores them.
+                        settings: ["ALTER DATABASE shop SET work_mem = '8MB'; DROP TABLE x;"],
+                        grants: ["GRANT ALL ON DATABASE shop TO PUBLIC;"]),
         roles: [.init(name: "shop_admin", referencedAs: ["owner"]), .init(name: "app", referencedAs: ["grantee"]),
                 .init(name: "both", referencedAs: ["grantee", "owner"])])
 
@@ -64,7 +68,8 @@ struct RestorePlanTests {
         #expect(plan { $0.noOwner = true }.requiredRoles == ["app", "both"])
         #expect(plan { $0.owner = "staging_admin" }.requiredRoles == ["app", "both", "staging_admin"])
         #expect(plan { $0.noOwner = true; $0.noPrivileges = true }.requiredRoles == [])
-        #expect(plan { $0.create = true; $0.noPrivileges = true }.requiredRoles == ["both", "shop_admin"])
+        // "app" has a setting in the database, applied with --create even under --no-privileges.
+        #expect(plan { $0.create = true; $0.noPrivileges = true }.requiredRoles == ["app", "both", "shop_admin"])
         #expect(plan { $0.dataOnly = true }.requiredRoles == [])
     }
 
@@ -160,16 +165,31 @@ struct RestorePlanTests {
             """)
     }
 
-    @Test func databaseStatementsNameTheNewDatabase() throws {
-        #expect(try plan { $0.create = true }.databaseStatements(name: "shop copy") == [
-            "ALTER DATABASE \"shop copy\" SET work_mem = '8MB';",
-            "ALTER ROLE app IN DATABASE \"shop copy\" SET search_path = 'x';",
-            "REVOKE ALL ON DATABASE \"shop copy\" FROM PUBLIC;",
-            "GRANT CONNECT ON DATABASE \"shop copy\" TO app;",
-            "COMMENT ON DATABASE \"shop copy\" IS 'the shop'",
+    @Test func databaseStepsNameTheNewDatabaseAndComeFromTypedValues() throws {
+        #expect(try plan { $0.create = true }.databaseSteps(name: "shop copy") == [
+            .statement("ALTER DATABASE \"shop copy\" SET \"work_mem\" TO '8MB'", object: "DATABASE shop copy setting work_mem"),
+            .listSetting(.init(role: "app", name: "search_path", value: "x"), database: "shop copy",
+                         statement: "ALTER ROLE \"app\" IN DATABASE \"shop copy\" SET \"search_path\" TO 'x'"),
+            .statement("REVOKE ALL ON DATABASE \"shop copy\" FROM PUBLIC", object: "DATABASE shop copy privileges"),
+            .statement("REVOKE ALL ON DATABASE \"shop copy\" FROM \"shop_admin\"", object: "DATABASE shop copy privileges"),
+            .statement("GRANT CONNECT ON DATABASE \"shop copy\" TO \"shop_admin\"", object: "DATABASE shop copy privileges"),
+            .statement("GRANT CONNECT ON DATABASE \"shop copy\" TO \"app\"", object: "DATABASE shop copy privileges"),
+            .statement("COMMENT ON DATABASE \"shop copy\" IS 'the shop'", object: "DATABASE shop copy comment"),
         ])
-        #expect(RestorePlan.retarget("ALTER DATABASE shopping SET x = 1", from: "shop", to: "new") == "ALTER DATABASE shopping SET x = 1")
-        #expect(RestorePlan.retarget("GRANT CONNECT ON DATABASE \"Shop\" TO a", from: "Shop", to: "b") == "GRANT CONNECT ON DATABASE \"b\" TO a")
+        // --no-privileges leaves the ACL alone; --no-owner gives the owner's part to whoever restores.
+        #expect(try plan { $0.create = true; $0.noPrivileges = true }.databaseSteps(name: "c").count == 3)
+        let noOwner = try plan { $0.create = true; $0.noOwner = true }.databaseSteps(name: "c")
+        #expect(noOwner.contains(.statement("GRANT CONNECT ON DATABASE \"c\" TO CURRENT_USER", object: "DATABASE c privileges")))
+        #expect(noOwner.contains(.statement("REVOKE ALL ON DATABASE \"c\" FROM CURRENT_USER", object: "DATABASE c privileges")))
+    }
+
+    @Test func createNeedsTheDatabaseGranteesAndTheRolesWithSettings() {
+        #expect(plan { $0.create = true }.requiredRoles == ["app", "both", "shop_admin"])
+        #expect(plan { $0.create = true }.roleNeeds["app"] == [.objectPrivileges, .databasePrivileges, .databaseSettings])
+        // Settings are applied whatever the flags: their roles stay required.
+        #expect(plan { $0.create = true; $0.noPrivileges = true; $0.noOwner = true }.roleNeeds == ["app": [.databaseSettings]])
+        // Without --create nothing of the database's own is applied.
+        #expect(plan { $0.noPrivileges = true; $0.noOwner = true }.requiredRoles == [])
     }
 
     @Test func validationRejectsImpossibleCombinations() {

@@ -67,26 +67,79 @@ public struct RestorePlan: Sendable {
 
     // MARK: - Roles
 
-    /// The roles that must exist on the target before anything is written:
-    /// owners unless `--owner`/`--no-owner`, grantees and grantors unless
-    /// `--no-privileges`, the `--owner` role itself, and with `--create` the
-    /// database's owner.
-    public var requiredRoles: [String] {
-        var roles = Set<String>()
-        if !options.dataOnly {
-            for role in header.roles {
-                let asOwner = role.referencedAs.contains("owner") && !(options.noOwner || options.owner != nil)
-                let asGrant = role.referencedAs.contains { $0 != "owner" } && !options.noPrivileges
-                if asOwner || asGrant { roles.insert(role.name) }
+    /// Why a restore needs a role to exist on the target.
+    public enum RoleNeed: Int, Sendable, Comparable, CustomStringConvertible {
+        /// It owns objects in the archive.
+        case objectOwner
+        /// It holds or granted privileges on objects in the archive.
+        case objectPrivileges
+        /// `--owner` names it.
+        case ownerOption
+        /// It owns the database that `--create` makes.
+        case databaseOwner
+        /// It holds or granted privileges on the database (`--create`).
+        case databasePrivileges
+        /// It has settings of its own in the database
+        /// (`ALTER ROLE ... IN DATABASE ... SET`, with `--create`).
+        case databaseSettings
+
+        public var description: String {
+            switch self {
+            case .objectOwner: "owns objects in the archive (or restore with --owner ROLE or --no-owner)"
+            case .objectPrivileges: "holds or granted privileges on objects in the archive (or restore with --no-privileges)"
+            case .ownerOption: "is the --owner role"
+            case .databaseOwner: "owns the database (or restore with --owner ROLE or --no-owner)"
+            case .databasePrivileges: "holds or granted privileges on the database (or restore with --no-privileges)"
+            case .databaseSettings: "has settings of its own in the database (ALTER ROLE ... IN DATABASE ... SET)"
             }
         }
-        if let owner = options.owner { roles.insert(owner) }
-        if options.create, options.owner == nil, !options.noOwner { roles.insert(header.database.owner) }
-        // PUBLIC is not a role; pg_database_owner and other built-ins exist everywhere.
-        roles.remove("PUBLIC")
-        roles.remove("public")
-        return roles.sorted()
+
+        /// Whether an option (named in ``description``) makes the role unnecessary.
+        public var hasOption: Bool {
+            switch self {
+            case .objectOwner, .objectPrivileges, .databaseOwner, .databasePrivileges: true
+            case .ownerOption, .databaseSettings: false
+            }
+        }
+
+        public static func < (lhs: RoleNeed, rhs: RoleNeed) -> Bool { lhs.rawValue < rhs.rawValue }
     }
+
+    /// The roles that must exist on the target before anything is written,
+    /// and why: owners unless `--owner`/`--no-owner`, grantees and grantors
+    /// unless `--no-privileges`, the `--owner` role itself, and with
+    /// `--create` the database's owner, the grantees and grantors of its ACL
+    /// and the roles with settings in it (applied once the data is in: a
+    /// missing role must stop the restore before it starts, not then).
+    public var roleNeeds: [String: Set<RoleNeed>] {
+        var needs: [String: Set<RoleNeed>] = [:]
+        func need(_ role: String, _ reason: RoleNeed) { needs[role, default: []].insert(reason) }
+        let keepsOwners = !(options.noOwner || options.owner != nil)
+        if !options.dataOnly {
+            for role in header.roles {
+                if role.referencedAs.contains("owner") && keepsOwners { need(role.name, .objectOwner) }
+                if role.referencedAs.contains(where: { $0 != "owner" }) && !options.noPrivileges { need(role.name, .objectPrivileges) }
+            }
+        }
+        if let owner = options.owner { need(owner, .ownerOption) }
+        if options.create {
+            let database = header.database
+            if keepsOwners { need(database.owner, .databaseOwner) }
+            if !options.noPrivileges, let privileges = database.privileges {
+                for role in DatabaseGrants.roles(in: privileges, sourceOwner: database.owner) { need(role, .databasePrivileges) }
+            }
+            for setting in database.settingValues {
+                if let role = setting.role { need(role, .databaseSettings) }
+            }
+        }
+        // PUBLIC is not a role; pg_database_owner and other built-ins exist everywhere.
+        needs["PUBLIC"] = nil
+        needs["public"] = nil
+        return needs
+    }
+
+    /// The names of ``roleNeeds``, sorted.
+    public var requiredRoles: [String] { roleNeeds.keys.sorted() }
 
     // MARK: - Scheduling
 
@@ -131,13 +184,13 @@ public struct RestorePlan: Sendable {
         var position: [Int: Int] = [:]
         for (index, entry) in entries.enumerated() { position[entry.id] = index }
         // Table entry id -> the item indexes of its chunks.
-        var chunksByTable: [String: [Int]] = [:]
+        var chunksByTable: [QualifiedName: [Int]] = [:]
         for (index, entry) in entries.enumerated() {
-            if let data = entry.data { chunksByTable[data.tableSchema + "\u{0}" + data.tableName, default: []].append(index) }
+            if let data = entry.data { chunksByTable[QualifiedName(data), default: []].append(index) }
         }
-        var tableKeyByID: [Int: String] = [:]
+        var tableKeyByID: [Int: QualifiedName] = [:]
         for entry in allEntries where entry.kind == "TABLE" {
-            tableKeyByID[entry.id] = (entry.schema ?? "") + "\u{0}" + entry.name
+            tableKeyByID[entry.id] = QualifiedName(schema: entry.schema ?? "", name: entry.name)
         }
 
         var items: [Item] = []
@@ -179,7 +232,7 @@ public struct RestorePlan: Sendable {
 
         // Data chunks table by table, the largest table first: its index
         // builds (ranked before any chunk) start while the smaller tables load.
-        var tableBytes: [String: UInt64] = [:]
+        var tableBytes: [QualifiedName: UInt64] = [:]
         for (key, chunks) in chunksByTable {
             tableBytes[key] = chunks.reduce(0) { $0 + entries[$1].uncompressedSize }
         }
@@ -204,8 +257,7 @@ public struct RestorePlan: Sendable {
         }
         if analyze {
             for key in tableOrder {
-                let parts = key.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-                let entry = ArchiveEntry(id: -1 - items.count, kind: analyzeKind, section: .postData, schema: parts[0], name: parts[1])
+                let entry = ArchiveEntry(id: -1 - items.count, kind: analyzeKind, section: .postData, schema: key.schema, name: key.name)
                 items.append(Item(entry: entry, stage: .load, dependencies: chunksByTable[key]!, rank: .max))
             }
         }
@@ -275,52 +327,6 @@ public struct RestorePlan: Sendable {
         }
         if database.connectionLimit >= 0 { sql += " CONNECTION LIMIT = \(database.connectionLimit)" }
         return sql
-    }
-
-    /// The database's own settings, grants and comment for a database that
-    /// `--create` made, renamed from the archive's database to `name`; run
-    /// once the restore has succeeded (a setting such as
-    /// `default_transaction_read_only` must not get in the restore's way).
-    public func databaseStatements(name: String) throws -> [String] {
-        let database = header.database
-        var statements = database.settings.map { Self.retarget($0, from: database.name, to: name) }
-        if !options.noPrivileges {
-            statements += database.grants.map { Self.retarget($0, from: database.name, to: name) }
-        }
-        if let comment = database.comment {
-            statements.append("COMMENT ON DATABASE \(try SQLQuoting.identifier(name)) IS \(try SQLQuoting.literal(comment))")
-        }
-        return statements
-    }
-
-    /// Rewrites `DATABASE old` (quoted as needed, or always quoted) to
-    /// `DATABASE new` in a statement the export recorded for the source database.
-    static func retarget(_ statement: String, from old: String, to new: String) -> String {
-        guard old != new, let newName = try? SQLQuoting.identifier(new) else { return statement }
-        var result = statement
-        var spellings = ["\"" + old.replacingOccurrences(of: "\"", with: "\"\"") + "\""]
-        if let quoted = try? SQLQuoting.identifier(old), !spellings.contains(quoted) { spellings.append(quoted) }
-        if old.range(of: "^[a-z_][a-z0-9_$]*$", options: .regularExpression) != nil { spellings.append(old) }
-        for spelling in spellings {
-            for keyword in ["DATABASE ", "database "] {
-                result = Self.replaceWholeName(in: result, prefix: keyword + spelling, with: keyword + newName)
-            }
-        }
-        return result
-    }
-
-    /// Replaces `prefix` where the name it ends with is not followed by more identifier characters.
-    private static func replaceWholeName(in text: String, prefix: String, with replacement: String) -> String {
-        var output = ""
-        var rest = Substring(text)
-        while let range = rest.range(of: prefix) {
-            let after = rest[range.upperBound...].first
-            let continues = after.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "$" } ?? false
-            output += rest[..<range.lowerBound]
-            output += continues ? String(rest[range]) : replacement
-            rest = rest[range.upperBound...]
-        }
-        return output + rest
     }
 }
 

@@ -272,11 +272,11 @@ final class RestoreCounters: @unchecked Sendable {
     private(set) var bytes: UInt64 = 0
     private(set) var sequences = 0
     private(set) var refreshes = 0
-    private(set) var tables = Set<String>()
+    private(set) var tables = Set<QualifiedName>()
 
     /// Adds a loaded chunk; returns the totals so far.
     @discardableResult
-    func addChunk(table: String, rows: Int, bytes: UInt64) -> (rows: Int, bytes: UInt64) {
+    func addChunk(table: QualifiedName, rows: Int, bytes: UInt64) -> (rows: Int, bytes: UInt64) {
         lock.lock(); defer { lock.unlock() }
         self.rows += rows
         self.chunks += 1
@@ -291,7 +291,7 @@ final class RestoreCounters: @unchecked Sendable {
         if kind == "MATERIALIZED VIEW DATA" { refreshes += 1 }
     }
 
-    var loadedTables: [String] {
+    var loadedTables: [QualifiedName] {
         lock.lock(); defer { lock.unlock() }
         return tables.sorted()
     }

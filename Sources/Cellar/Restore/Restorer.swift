@@ -82,7 +82,7 @@ public struct Restorer: Sendable {
                                _ body: (RestoreRun) throws -> Void) throws -> RestoreSummary {
         var created = false
         if options.create {
-            let maintenance = try Connection(options.dsn, overrides: [("dbname", "postgres")], logger: logger)
+            let maintenance = try maintenanceConnection()
             defer { maintenance.close() }
             try checkRoles(plan, on: maintenance)
             if try maintenance.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", [database]).rowCount > 0 {
@@ -109,14 +109,10 @@ public struct Restorer: Sendable {
         do {
             try body(run)
             if created {
-                let maintenance = try Connection(options.dsn, overrides: [("dbname", "postgres")], logger: logger)
+                let maintenance = try maintenanceConnection()
                 defer { maintenance.close() }
-                for statement in try plan.databaseStatements(name: database) {
-                    do {
-                        try maintenance.execute(statement)
-                    } catch {
-                        throw RestoreError.wrapping(error, object: "DATABASE \(database)", statement: statement)
-                    }
+                for step in try plan.databaseSteps(name: database) {
+                    try step.run(on: maintenance, logger: logger)
                 }
             }
         } catch {
@@ -140,6 +136,22 @@ public struct Restorer: Sendable {
             seconds: Date().timeIntervalSince(started), phases: run.phaseSeconds)
     }
 
+    /// A connection to the maintenance database `postgres`, for `CREATE
+    /// DATABASE` and the statements built from the archive's header: with
+    /// `standard_conforming_strings` on, whatever the server's default, as
+    /// the quoting of those statements assumes; and UTF-8, the encoding of
+    /// the names and values the header holds.
+    private func maintenanceConnection() throws -> Connection {
+        let connection = try Connection(options.dsn, overrides: [("dbname", "postgres")], logger: logger)
+        do {
+            try connection.execute("SET standard_conforming_strings = on; SET client_encoding = 'UTF8'")
+        } catch {
+            connection.close()
+            throw error
+        }
+        return connection
+    }
+
     private func dropCreatedDatabase(_ database: String) {
         do {
             let maintenance = try Connection(options.dsn, overrides: [("dbname", "postgres")], logger: logger)
@@ -151,18 +163,24 @@ public struct Restorer: Sendable {
         }
     }
 
-    /// Stops before writing when roles the archive needs are missing.
+    /// Stops before writing when roles the archive needs are missing,
+    /// naming each with why it is needed.
     func checkRoles(_ plan: RestorePlan, on connection: Connection) throws {
-        let required = plan.requiredRoles
-        guard !required.isEmpty else { return }
+        let needs = plan.roleNeeds
+        guard !needs.isEmpty else { return }
         let missing = try connection.query(
             "SELECT name FROM unnest($1::text[]) AS name WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = name) ORDER BY 1",
-            [textArrayParameter(required)]
+            [textArrayParameter(needs.keys.sorted())]
         ).rows.compactMap { $0["name"] }
         guard missing.isEmpty else {
+            let lines = missing.map { role in
+                "  \(role): " + (needs[role] ?? []).sorted().map(\.description).joined(separator: "; ")
+            }
+            let optional = missing.contains { (needs[$0] ?? []).contains(where: \.hasOption) }
             throw RestoreError("""
-                the archive references roles that do not exist on the target server: \(missing.joined(separator: ", ")). \
-                Create them first (pgcellar provision), or restore with --owner ROLE / --no-owner (owners) and --no-privileges (grants)
+                the archive references roles that do not exist on the target server: \(missing.joined(separator: ", ")); nothing was written.
+                \(lines.joined(separator: "\n"))
+                Create them first (pgcellar provision)\(optional ? ", or restore with the options named above" : ""), and run the restore again
                 """)
         }
     }
@@ -246,6 +264,8 @@ final class RestoreRun: @unchecked Sendable {
     private func openSession() throws -> Connection {
         let connection = try Connection(plan.options.dsn, overrides: [("application_name", "pgcellar restore")], logger: logger)
         do {
+            // Before the archive's own SET statements, whose literals assume it.
+            try connection.execute("SET standard_conforming_strings = on")
             for sql in archiveSettings { try connection.execute(sql) }
             for statement in try plan.sessionSetup() { try connection.execute(statement) }
         } catch {
@@ -316,7 +336,7 @@ final class RestoreRun: @unchecked Sendable {
             if inTransaction {
                 rows = try connection.copyIn(statement, produce)
             } else if freeze {
-                let table = "\(try connection.escapeIdentifier(data.tableSchema)).\(try connection.escapeIdentifier(data.tableName))"
+                let table = try QualifiedName(data).sql
                 rows = try connection.transaction {
                     try connection.execute("TRUNCATE ONLY \(table)")
                     return try connection.copyIn(statement, produce)
@@ -332,7 +352,7 @@ final class RestoreRun: @unchecked Sendable {
             throw RestoreError("loaded \(rows) rows, but the archive says the chunk holds \(data.rows)",
                                object: entry.displayName, statement: statement)
         }
-        let totals = counters.addChunk(table: "\(data.tableSchema).\(data.tableName)", rows: rows, bytes: entry.uncompressedSize)
+        let totals = counters.addChunk(table: QualifiedName(data), rows: rows, bytes: entry.uncompressedSize)
         progress?.restoreProgress(rows: totals.rows, bytes: totals.bytes)
     }
 
@@ -385,7 +405,7 @@ final class RestoreRun: @unchecked Sendable {
     /// TRUNCATE, then `COPY ... FREEZE` chunk by chunk.
     private func loadWholeTable(_ chunks: [ArchiveEntry], on connection: Connection, reader: ArchiveReader) throws {
         guard let data = chunks.first?.data else { return }
-        let table = "\(try connection.escapeIdentifier(data.tableSchema)).\(try connection.escapeIdentifier(data.tableName))"
+        let table = try QualifiedName(data).sql
         do {
             try connection.transaction {
                 try connection.execute("TRUNCATE ONLY \(table)")
@@ -401,11 +421,15 @@ final class RestoreRun: @unchecked Sendable {
     }
 
     private func analyze(_ entry: ArchiveEntry, on connection: Connection) throws {
-        let name = "\(try connection.escapeIdentifier(entry.schema ?? "public")).\(try connection.escapeIdentifier(entry.name))"
+        try analyze(QualifiedName(schema: entry.schema ?? "public", name: entry.name), on: connection)
+    }
+
+    private func analyze(_ table: QualifiedName, on connection: Connection) throws {
+        let statement = "ANALYZE \(try table.sql)"
         do {
-            try connection.execute("ANALYZE \(name)")
+            try connection.execute(statement)
         } catch {
-            throw RestoreError.wrapping(error, object: "ANALYZE \(entry.schema ?? "public").\(entry.name)", statement: "ANALYZE \(name)")
+            throw RestoreError.wrapping(error, object: "ANALYZE \(table)", statement: statement)
         }
     }
 
@@ -630,13 +654,7 @@ final class RestoreRun: @unchecked Sendable {
             _ = try WorkerPool.run(threads: count, name: "pgc-analyze") { context in
                 let connection = pool[context.index]
                 while !context.isCancelled, let table = queue.next() {
-                    let parts = table.split(separator: ".", maxSplits: 1).map(String.init)
-                    let name = "\(try connection.escapeIdentifier(parts[0])).\(try connection.escapeIdentifier(parts[1]))"
-                    do {
-                        try connection.execute("ANALYZE \(name)")
-                    } catch {
-                        throw RestoreError.wrapping(error, object: "ANALYZE \(table)", statement: "ANALYZE \(name)")
-                    }
+                    try self.analyze(table, on: connection)
                 }
             }
         }
