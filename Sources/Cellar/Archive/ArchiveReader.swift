@@ -381,18 +381,27 @@ enum ArchiveFrames {
         }
     }
 
+    /// Decodes the table of contents entry by entry as it decompresses, so
+    /// that memory holds the entries but never the whole JSON text at once.
     static func decodeTableOfContents(_ body: ArraySlice<UInt8>, at offset: UInt64) throws -> ArchiveTableOfContents {
-        let json: [UInt8]
+        var scanner = TableOfContentsScanner()
+        var entries: [ArchiveEntry] = []
+        let decoder = JSONDecoder()
         do {
-            json = try ZstdDecompressor().decompressFrame(Array(body))
-        } catch {
+            let decompressor = try ZstdDecompressor()
+            try decompressor.decompress(Array(body)) { piece in
+                try scanner.feed(piece) { object in entries.append(try decoder.decode(ArchiveEntry.self, from: object)) }
+            }
+            try decompressor.finish()
+        } catch let error as ZstdError {
             throw ArchiveError(.corrupt, "the table of contents cannot be decompressed: \(error)", offset: offset)
-        }
-        do {
-            return try JSONDecoder().decode(ArchiveTableOfContents.self, from: Data(json))
         } catch {
             throw ArchiveError(.corrupt, "the table of contents cannot be read: \(error)", offset: offset)
         }
+        guard scanner.complete else {
+            throw ArchiveError(.corrupt, "the table of contents is not a complete JSON object with an entries array", offset: offset)
+        }
+        return ArchiveTableOfContents(entries: entries)
     }
 
     /// The largest block content a reader accepts: the writer's blocks hold
@@ -571,5 +580,80 @@ final class BlockCache: @unchecked Sendable {
         if blocks.count >= capacity { blocks.removeFirst() }
         blocks.append((offset, content))
         return content
+    }
+}
+
+/// Finds the objects of the top-level `"entries"` array in the table of
+/// contents' JSON as it streams past; other keys' values are skipped.
+struct TableOfContentsScanner {
+    private var depth = 0
+    private var inString = false
+    private var escaped = false
+    /// The last string completed at depth 1 (a key), and whether the array
+    /// being read is the value of "entries".
+    private var string: [UInt8] = []
+    private var lastKey: [UInt8] = []
+    private var inEntries = false
+    private var sawEntries = false
+    private var object: [UInt8] = []
+    private(set) var complete = false
+
+    static let maximumEntrySize = 16 << 20
+
+    mutating func feed(_ piece: UnsafeRawBufferPointer, _ emit: (Data) throws -> Void) throws {
+        for byte in piece {
+            if complete {
+                guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { throw Malformed() }
+                continue
+            }
+            if depth >= 3 {
+                object.append(byte)
+                guard object.count <= Self.maximumEntrySize else { throw Malformed() }
+            }
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    if depth == 1 { lastKey = string }
+                } else if depth == 1 {
+                    string.append(byte)
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+                string = []
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                if depth == 0 && byte != UInt8(ascii: "{") { throw Malformed() }
+                if depth == 1 {
+                    inEntries = byte == UInt8(ascii: "[") && lastKey == Array("entries".utf8)
+                    sawEntries = sawEntries || inEntries
+                }
+                if depth == 2 && inEntries && byte == UInt8(ascii: "{") { object = [byte] }
+                depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                guard depth > 0 else { throw Malformed() }
+                depth -= 1
+                if depth == 2 && inEntries && byte == UInt8(ascii: "}") {
+                    try emit(Data(object))
+                    object = []
+                }
+                if depth == 1 { inEntries = false }
+                if depth == 0 {
+                    guard sawEntries else { throw Malformed() }
+                    complete = true
+                }
+            default:
+                break
+            }
+        }
+    }
+
+    struct Malformed: Error, CustomStringConvertible {
+        var description: String { "the table of contents is not the JSON object it should be" }
     }
 }

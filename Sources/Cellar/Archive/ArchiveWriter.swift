@@ -78,6 +78,7 @@ public final class ArchiveWriter {
     private let sink: ByteSink
     private let digest: SHA256
     private let encoder: ArchiveEntryEncoder
+    private let level: Int
     private var ids = Set<Int>()
     private var finished = false
 
@@ -107,6 +108,7 @@ public final class ArchiveWriter {
         self.sink = sink
         self.digest = try SHA256()
         self.encoder = try ArchiveEntryEncoder(level: level)
+        self.level = level
         try write(try ArchiveFormat.headerFrame(header))
     }
 
@@ -157,13 +159,13 @@ public final class ArchiveWriter {
         for entry in entries {
             if let data = entry.data { chunkCounts[data.tableSchema + "\u{0}" + data.tableName, default: 0] += 1 }
         }
-        let toc = ArchiveTableOfContents(entries: entries.map { entry in
-            var entry = entry
-            if let data = entry.data { entry.data?.chunkCount = chunkCounts[data.tableSchema + "\u{0}" + data.tableName] }
-            return entry
-        })
-        let json = try JSONEncoder.archive.encode(toc)
-        let tocFrame = ArchiveFormat.skippableFrame(.tableOfContents, try encoder.compress(Array(json)))
+        for index in entries.indices {
+            if let data = entries[index].data {
+                entries[index].data?.chunkCount = chunkCounts[data.tableSchema + "\u{0}" + data.tableName]
+            }
+        }
+        let toc = ArchiveTableOfContents(entries: entries)
+        let tocFrame = ArchiveFormat.skippableFrame(.tableOfContents, try Self.compressedTableOfContents(toc.entries, level: level))
         let tocOffset = bytesWritten
         try write(tocFrame)
         let footer = ArchiveFooter(
@@ -171,6 +173,24 @@ public final class ArchiveWriter {
             tableOfContentsLength: UInt64(tocFrame.count), contentSHA256: digest.finalize())
         try sink.write(try footer.encoded())
         bytesWritten += UInt64(ArchiveFooter.size)
+    }
+
+    /// The table of contents' JSON, `{"entries":[...]}`, compressed as it is
+    /// made, one entry at a time: encoding hundreds of thousands of entries in
+    /// one piece would take several times their size in memory.
+    static func compressedTableOfContents(_ entries: [ArchiveEntry], level: Int) throws -> [UInt8] {
+        let compressor = try ZstdCompressor(level: Int32(clamping: level), workers: 0, checksum: true)
+        let json = JSONEncoder.archive
+        var frame: [UInt8] = []
+        func add(_ bytes: some ContiguousBytes) throws { try compressor.compress(bytes) { frame.append(contentsOf: $0) } }
+        try add(Array("{\"entries\":[".utf8))
+        for (index, entry) in entries.enumerated() {
+            if index > 0 { try add([UInt8(ascii: ",")]) }
+            try add(try json.encode(entry))
+        }
+        try add(Array("]}".utf8))
+        try compressor.endFrame { frame.append(contentsOf: $0) }
+        return frame
     }
 
     // MARK: - Blocks and groups
