@@ -136,7 +136,7 @@ struct SettingRenderingTests {
         func chunk(_ id: Int, _ schema: String, _ table: String) -> ArchiveEntry {
             var entry = ArchiveEntry(id: id, kind: "TABLE DATA", section: .data, schema: schema, name: table,
                                      data: .init(tableSchema: schema, tableName: table, copyStatement: "COPY x FROM stdin;", chunk: 0, chunkCount: 1, rows: 1))
-            entry.uncompressedSize = UInt64(id)
+            entry.uncompressedSize = UInt64(id) * RestorePlan.analyzeMinimumBytes
             return entry
         }
         let items = RestorePlan.schedule([chunk(1, "a", "b.c"), chunk(2, "a.b", "c")], allEntries: [], analyze: true)

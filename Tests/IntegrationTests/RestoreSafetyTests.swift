@@ -182,9 +182,9 @@ struct RestoreSafetyTests {
                 CREATE TABLE "a.b"."c" (id serial PRIMARY KEY, label text NOT NULL, other int REFERENCES "a"."b.c");
                 CREATE TABLE "a.b"."c.d" (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text);
                 CREATE INDEX "c.d label" ON "a.b"."c.d" (note);
-                INSERT INTO "a"."b.c" (label) SELECT 'first ' || g FROM generate_series(1, 3000) g;
-                INSERT INTO "a.b"."c" (label, other) SELECT 'second ' || g, 1 + g % 3000 FROM generate_series(1, 2000) g;
-                INSERT INTO "a.b"."c.d" (note) SELECT repeat('x', g % 50) FROM generate_series(1, 4000) g;
+                INSERT INTO "a"."b.c" (label) SELECT 'first ' || g || repeat('.', 40) FROM generate_series(1, 3000) g;
+                INSERT INTO "a.b"."c" (label, other) SELECT 'second ' || g || repeat('.', 40), 1 + g % 3000 FROM generate_series(1, 2000) g;
+                INSERT INTO "a.b"."c.d" (note) SELECT repeat('x', 20 + g % 50) FROM generate_series(1, 4000) g;
                 """)
         }
         let restore = try Self.exportVerifyRestore(source, into: copy, jobs: 2, fromStdin: testCase.fromStdin)
@@ -193,7 +193,7 @@ struct RestoreSafetyTests {
         let summary = try JSONSerialization.jsonObject(with: Data(restore.stdout.utf8)) as? [String: Any]
         #expect(summary?["tables"] as? Int == 3, "\(restore.stdout)")
         #expect(summary?["rows"] as? Int == 9000, "\(restore.stdout)")
-        // Each table was analyzed under its own name.
+        // Each table (each above RestorePlan.analyzeMinimumBytes) was analyzed under its own name.
         let analyzed = try TestServer.withConnection(database: copy) { connection in
             try connection.query("""
                 SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_catalog.pg_class c

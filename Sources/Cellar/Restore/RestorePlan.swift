@@ -256,7 +256,7 @@ public struct RestorePlan: Sendable {
             }
         }
         if analyze {
-            for key in tableOrder {
+            for key in tableOrder where tableBytes[key]! >= analyzeMinimumBytes {
                 let entry = ArchiveEntry(id: -1 - items.count, kind: analyzeKind, section: .postData, schema: key.schema, name: key.name)
                 items.append(Item(entry: entry, stage: .load, dependencies: chunksByTable[key]!, rank: .max))
             }
@@ -276,6 +276,16 @@ public struct RestorePlan: Sendable {
         guard let data = entry.data, !options.dataOnly, !options.singleTransaction else { return false }
         return data.chunkCount == 1 && data.chunk == 0 && entry.uncompressedSize >= freezeMinimumBytes
     }
+
+    /// The least COPY text a table must have for the restore to ANALYZE it.
+    ///
+    /// ANALYZE costs the server a few milliseconds per table however small;
+    /// for a schema of thousands of small tables that is a large part of the
+    /// restore, for statistics the planner hardly needs (it reads a tiny
+    /// table's actual size at planning time). Autovacuum analyzes every table
+    /// into which more than 50 rows were loaded soon after the restore anyway;
+    /// tables from this size up get their statistics at once.
+    public static let analyzeMinimumBytes: UInt64 = 64 * 1024
 
     /// The smallest chunk loaded with `COPY ... FREEZE`.
     public static let freezeMinimumBytes: UInt64 = 1 << 20

@@ -273,6 +273,8 @@ final class RestoreCounters: @unchecked Sendable {
     private(set) var sequences = 0
     private(set) var refreshes = 0
     private(set) var tables = Set<QualifiedName>()
+    /// COPY bytes loaded per table.
+    private var tableBytes: [QualifiedName: UInt64] = [:]
 
     /// Adds a loaded chunk; returns the totals so far.
     @discardableResult
@@ -282,6 +284,7 @@ final class RestoreCounters: @unchecked Sendable {
         self.chunks += 1
         self.bytes += bytes
         tables.insert(table)
+        tableBytes[table, default: 0] += bytes
         return (self.rows, self.bytes)
     }
 
@@ -294,5 +297,11 @@ final class RestoreCounters: @unchecked Sendable {
     var loadedTables: [QualifiedName] {
         lock.lock(); defer { lock.unlock() }
         return tables.sorted()
+    }
+
+    /// Loaded tables large enough to ANALYZE (``RestorePlan/analyzeMinimumBytes``).
+    var tablesToAnalyze: [QualifiedName] {
+        lock.lock(); defer { lock.unlock() }
+        return tables.filter { tableBytes[$0, default: 0] >= RestorePlan.analyzeMinimumBytes }.sorted()
     }
 }

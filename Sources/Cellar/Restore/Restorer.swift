@@ -645,7 +645,7 @@ final class RestoreRun: @unchecked Sendable {
 
     /// ANALYZE of every loaded table, on the `-j` connections.
     private func analyze() throws {
-        let tables = counters.loadedTables
+        let tables = counters.tablesToAnalyze
         guard !tables.isEmpty else { return }
         try timed("analyze") {
             let pool = try connections(min(options.jobs, tables.count))
