@@ -132,8 +132,12 @@ final class DataPhase: @unchecked Sendable {
         let statement = "COPY \(table.copyTarget) FROM stdin;"
         let prefix = Array((statement + "\n").utf8)
         let chunkSize = max(options.chunkSize, 1024)
+        // A small table's buffer starts small: thousands of tables each
+        // mapping a whole chunk's worth would cost page faults, not rows.
+        let capacity = chunkSize + chunkSize / 8 + prefix.count + 8
+        let firstCapacity = Int(clamping: min(Int64(capacity), max(64 * 1024, table.estimatedBytes + Int64(prefix.count) + 8)))
         var chunkIndex = 0
-        var buffer = ChunkBuffer(capacity: chunkSize + chunkSize / 8 + prefix.count + 8)
+        var buffer = ChunkBuffer(capacity: firstCapacity)
         buffer.append(prefix)
         var chunkRows = 0
         func flush() throws {
@@ -141,7 +145,7 @@ final class DataPhase: @unchecked Sendable {
             try enqueue(ChunkJob(table: table, statement: statement, chunk: chunkIndex, rows: chunkRows, buffer: buffer))
             chunkIndex += 1
             chunkRows = 0
-            buffer = ChunkBuffer(capacity: chunkSize + chunkSize / 8 + prefix.count + 8)
+            buffer = ChunkBuffer(capacity: capacity)
             buffer.append(prefix)
         }
         try connection.copyOut("COPY \(table.copyTarget) TO STDOUT") { row in
