@@ -106,6 +106,7 @@ public final class Exporter {
 
         try lockTables(connection)
         let catalog = try SchemaCatalog.read(connection, selection: options.selection, logger: logger)
+        logger.debug("catalog read: \(catalog.objects.count) objects, \(catalog.tables.count) tables; resident memory \(ResidentMemory.description)")
         let database = try DatabaseDescription.read(connection)
         let header = ArchiveHeader(
             producer: "pgcellar \(PgCellarVersion.current)", snapshotTakenAt: takenAt, snapshotID: snapshot,
@@ -135,7 +136,9 @@ public final class Exporter {
                 ids.id(of: ObjectKey(catalog: "pg_class", oid: table.oid)).map { (table.oid, $0) }
             }, uniquingKeysWith: { first, _ in first }),
             progress: progress, logger: logger)
+        logger.debug("pre-data written; resident memory \(ResidentMemory.description)")
         let data = try dataPhase.run(main: connection)
+        logger.debug("data written; resident memory \(ResidentMemory.description)")
         ids = dataPhase.ids
         for object in sorted.ordered where object.section == .data {
             try writer.append(ids.entry(for: object), sql: object.sql)

@@ -18,3 +18,23 @@ public enum LargeBuffers {
         #endif
     }
 }
+
+/// The process's resident memory, for `--verbose` logs of where memory goes.
+public enum ResidentMemory {
+    /// Resident bytes now (Linux: `/proc/self/statm`), or nil where unknown.
+    public static var bytes: Int? {
+        #if os(Linux)
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * 4096
+        #else
+        return nil
+        #endif
+    }
+
+    /// "41 MiB", for logs.
+    public static var description: String {
+        bytes.map { "\($0 >> 20) MiB" } ?? "unknown"
+    }
+}
