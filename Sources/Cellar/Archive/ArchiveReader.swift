@@ -29,7 +29,8 @@ public final class ArchiveReader: @unchecked Sendable {
     /// The file's size in bytes.
     public let fileSize: UInt64
     private let file: FileDescriptorInput
-    private let entriesByID: [Int: ArchiveEntry]
+    /// Entry id → position in `entries` (not a second copy of every entry).
+    private let entriesByID: [Int: Int]
 
     /// Opens an archive file and reads its header and table of contents.
     ///
@@ -64,12 +65,15 @@ public final class ArchiveReader: @unchecked Sendable {
             throw ArchiveError(.corrupt, "the table of contents' frame length disagrees with the footer", offset: footer.tableOfContentsOffset)
         }
         let toc = try ArchiveFrames.decodeTableOfContents(tocFrame[16...], at: footer.tableOfContentsOffset)
-        var byID: [Int: ArchiveEntry] = [:]
-        for entry in toc.entries {
-            guard let offset = entry.offset, offset + entry.compressedSize <= footer.tableOfContentsOffset else {
+        var byID: [Int: Int] = [:]
+        byID.reserveCapacity(toc.entries.count)
+        for (position, entry) in toc.entries.enumerated() {
+            // Crafted sizes must not overflow (a trap), only fail.
+            guard let offset = entry.offset, case let (end, overflow) = offset.addingReportingOverflow(entry.compressedSize),
+                  !overflow, end <= footer.tableOfContentsOffset else {
                 throw ArchiveError(.corrupt, "the table of contents places the entry outside the file", entry: entry)
             }
-            guard byID.updateValue(entry, forKey: entry.id) == nil else {
+            guard byID.updateValue(position, forKey: entry.id) == nil else {
                 throw ArchiveError(.corrupt, "the table of contents lists entry id \(entry.id) twice", entry: entry)
             }
         }
@@ -78,7 +82,7 @@ public final class ArchiveReader: @unchecked Sendable {
     }
 
     /// The entry with this id.
-    public func entry(id: Int) -> ArchiveEntry? { entriesByID[id] }
+    public func entry(id: Int) -> ArchiveEntry? { entriesByID[id].map { entries[$0] } }
 
     /// Decompresses an entry's SQL, streaming it to `consume` in pieces of up
     /// to 128 KiB, and checks it.

@@ -63,6 +63,7 @@ public struct Restorer: Sendable {
         switch source {
         case .file(let path):
             let reader = try ArchiveReader(path: path)
+            logger.debug("table of contents read: \(reader.entries.count) entries; resident memory \(ResidentMemory.description)")
             let plan = RestorePlan(header: reader.header, options: options)
             return try prepareAndRun(plan: plan, database: database, started: started) { run in
                 try run.restoreFile(reader)
@@ -359,27 +360,33 @@ final class RestoreRun: @unchecked Sendable {
     // MARK: - From a file
 
     func restoreFile(_ reader: ArchiveReader) throws {
+        // Positions in reader.entries, not copies: a schema of thousands of
+        // tables has tens of thousands of entries.
         let filter = RestoreNameFilter(options)
-        let selected = reader.entries.filter { filter.includes($0) && plan.includes($0) }
-        progress?.restoreStarted(totalBytes: selected.reduce(0) { $0 + ($1.data != nil ? $1.uncompressedSize : 0) })
-        archiveSettings = try selected.filter { RestorePlan.phase(of: $0) == .session }.map { try reader.sql($0) }
+        let selected = reader.entries.indices.filter { filter.includes(reader.entries[$0]) && plan.includes(reader.entries[$0]) }
+        progress?.restoreStarted(totalBytes: selected.reduce(0) { $0 + (reader.entries[$1].data != nil ? reader.entries[$1].uncompressedSize : 0) })
+        archiveSettings = try selected.filter { RestorePlan.phase(of: reader.entries[$0]) == .session }.map { try reader.sql(reader.entries[$0]) }
         if options.singleTransaction {
-            return try restoreInOneTransaction(selected, reader: reader)
+            return try restoreInOneTransaction(selected.map { reader.entries[$0] }, reader: reader)
         }
-        let preData = selected.filter { RestorePlan.phase(of: $0) == .preData }
-        let later = selected.filter { [.data, .postData].contains(RestorePlan.phase(of: $0)) }
         let first = try connections(1)[0]
         try timed("pre-data") {
-            logger.info("pre-data: \(preData.count) entries on one connection")
             var batch = StatementBatch()
-            for entry in preData {
+            var count = 0
+            for position in selected where RestorePlan.phase(of: reader.entries[position]) == .preData {
+                let entry = reader.entries[position]
                 try batch.add(entry, sql: try reader.sql(entry), run: self, on: first)
                 entriesRestored += 1
+                count += 1
             }
             try batch.flush(run: self, on: first)
+            logger.info("pre-data: \(count) entries on one connection")
         }
+        logger.debug("pre-data restored; resident memory \(ResidentMemory.description)")
         let wholeTables = options.dataOnly ? nil : options.jobs
-        let items = RestorePlan.schedule(later, allEntries: reader.entries, analyze: true, wholeTablesFor: wholeTables)
+        let items = RestorePlan.schedule(
+            selected.map { reader.entries[$0] }.filter { [.data, .postData].contains(RestorePlan.phase(of: $0)) },
+            allEntries: reader.entries, analyze: true, wholeTablesFor: wholeTables)
         let chunks = items.filter { $0.entry.data != nil }.count
         logger.info("data and post-data: \(chunks) data chunks, \(items.count - chunks) statements on \(options.jobs) connections")
         try timed("data and post-data") {
@@ -398,6 +405,7 @@ final class RestoreRun: @unchecked Sendable {
                 }
             }
         }
+        logger.debug("data and post-data restored; resident memory \(ResidentMemory.description)")
         entriesRestored += items.filter { $0.entry.kind != RestorePlan.analyzeKind }.count
     }
 
