@@ -97,14 +97,9 @@ public final class Exporter {
         let connection = try connect()
         defer { connection.close() }
         try Self.prepareSession(connection)
-        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        let snapshotRow = try connection.query(
-            "SELECT pg_catalog.pg_export_snapshot() AS snapshot, pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS taken").first!
-        let snapshot = try snapshotRow.string("snapshot")
-        let takenAt = try snapshotRow.string("taken")
+        let (snapshot, takenAt) = try beginLockedSnapshot(connection)
         logger.debug("snapshot \(snapshot) taken at \(takenAt)")
 
-        try lockTables(connection)
         let catalog = try SchemaCatalog.read(connection, selection: options.selection, logger: logger)
         logger.debug("catalog read: \(catalog.objects.count) objects, \(catalog.tables.count) tables; resident memory \(ResidentMemory.description)")
         let database = try DatabaseDescription.read(connection)
@@ -178,31 +173,66 @@ public final class Exporter {
             """)
     }
 
-    /// Locks every exported table right after the snapshot, so that no
-    /// concurrent DDL can change what the catalog functions (which read the
-    /// current catalogs, not the snapshot) describe.
-    private func lockTables(_ connection: Connection) throws {
+    /// Starts the export's transaction with every exported table locked
+    /// *before* its snapshot is taken, and returns the snapshot.
+    ///
+    /// `LOCK TABLE` takes no snapshot, so the order is: list the tables (in
+    /// a transaction of its own), `BEGIN ISOLATION LEVEL REPEATABLE READ`,
+    /// `LOCK` them, then `pg_export_snapshot()`, the transaction's first
+    /// snapshot. A TRUNCATE or table rewrite that commits while the export
+    /// waits for its lock is then inside the snapshot; had the snapshot come
+    /// first, COPY would read the rewritten file with the older snapshot and
+    /// find no rows. Nothing else may run between BEGIN and LOCK: any query
+    /// would take the snapshot early. Tables are listed again under the
+    /// snapshot; when one was created (or one dropped) in between, the
+    /// attempt is rolled back and made again.
+    private func beginLockedSnapshot(_ connection: Connection) throws -> (snapshot: String, takenAt: String) {
+        for attempt in 1...5 {
+            let tables = try exportedTables(connection)
+            try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            do {
+                for start in stride(from: 0, to: tables.count, by: 500) {
+                    let batch = tables[start..<min(start + 500, tables.count)]
+                    try connection.execute("LOCK TABLE \(batch.map { "ONLY \($0.qname)" }.joined(separator: ", ")) IN ACCESS SHARE MODE")
+                }
+            } catch let error as PostgresError where error.code.rawValue == "42P01" && attempt < 5 {
+                // Dropped since it was listed.
+                try connection.execute("ROLLBACK")
+                logger.debug("a table was dropped while the export locked tables (\(error.message)); trying again")
+                continue
+            }
+            let row = try connection.query(
+                "SELECT pg_catalog.pg_export_snapshot() AS snapshot, pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS taken").first!
+            let again = try exportedTables(connection)
+            if Set(again.map(\.oid)) == Set(tables.map(\.oid)) {
+                logger.debug("locked \(tables.count) tables before the snapshot")
+                return (try row.string("snapshot"), try row.string("taken"))
+            }
+            try connection.execute("ROLLBACK")
+            logger.debug("tables were created or dropped while the export locked them; trying again (attempt \(attempt))")
+        }
+        throw ClientError("tables are being created or dropped in this database faster than the export can lock them; run it when the schema is not changing")
+    }
+
+    /// The tables whose rows the selection exports, by oid and quoted name.
+    private func exportedTables(_ connection: Connection) throws -> [(oid: UInt32, qname: String)] {
         let rows = try connection.query("""
-            SELECT \(CatalogQueries.qualified("n.nspname", "c.relname")) AS qname, n.nspname AS schema, c.relname AS name
+            SELECT c.oid::int8 AS oid, \(CatalogQueries.qualified("n.nspname", "c.relname")) AS qname, n.nspname AS schema, c.relname AS name
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('r', 'p') AND \(CatalogQueries.userSchema("n")) AND \(CatalogQueries.notExtensionMember("pg_class", "c.oid"))
             """).rows
         let selection = options.selection
         let patterns = selection.tables.map(NamePattern.init)
         let excluded = selection.excludedTables.map(NamePattern.init)
-        var names: [String] = []
+        var tables: [(oid: UInt32, qname: String)] = []
         for row in rows {
             let schema = try row.string("schema"), name = try row.string("name")
             if !selection.schemas.isEmpty && !selection.schemas.contains(schema) { continue }
             if excluded.contains(where: { $0.matches(schema: schema, name: name) }) { continue }
             if !patterns.isEmpty && !patterns.contains(where: { $0.matches(schema: schema, name: name) }) { continue }
-            names.append(try row.string("qname"))
+            tables.append((UInt32(try row.int("oid")), try row.string("qname")))
         }
-        for start in stride(from: 0, to: names.count, by: 500) {
-            let batch = names[start..<min(start + 500, names.count)]
-            try connection.execute("LOCK TABLE \(batch.map { "ONLY \($0)" }.joined(separator: ", ")) IN ACCESS SHARE MODE")
-        }
-        logger.debug("locked \(names.count) tables")
+        return tables
     }
 
     /// The script's first entry: pg_dump's session settings.
