@@ -14,11 +14,17 @@
 /// per-thread heaps (see CellarSupport's LargeBuffers).
 static inline int cellar_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
 
+/// Returns free heap memory to the system: after a burst of small
+/// allocations (decoding a table of contents of many entries) glibc keeps
+/// the freed pages resident otherwise.
+static inline int cellar_malloc_trim(void) { return malloc_trim(0); }
+
 /// Names the calling thread (15 bytes at most; longer names are refused).
 /// pthread_setname_np is a GNU extension, hidden without _GNU_SOURCE.
 static inline int cellar_set_current_thread_name(const char *name) { return pthread_setname_np(pthread_self(), name); }
 #else
 static inline int cellar_set_mmap_threshold(int bytes) { (void)bytes; return 1; }
+static inline int cellar_malloc_trim(void) { return 0; }
 static inline int cellar_set_current_thread_name(const char *name) { (void)name; return 0; }
 #endif
 #endif

@@ -187,13 +187,24 @@ public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
     /// Entries that must be restored before this one.
     public var dependencies: [Int]
     /// For "TABLE DATA": the table the rows belong to, and which chunk this is.
-    public var data: DataInfo?
+    public var data: DataInfo? {
+        get { dataStorage?.value }
+        set { dataStorage = newValue.map(DataBox.init) }
+    }
+    /// Boxed: most entries have none, and an archive of thousands of tables
+    /// holds tens of thousands of entries in memory.
+    private var dataStorage: DataBox?
     /// Size of the entry's SQL before compression.
     public var uncompressedSize: UInt64
     /// Size of the entry's zstd frame in the file.
     public var compressedSize: UInt64
     /// SHA-256 of the uncompressed SQL, lowercase hex.
-    public var sha256: String
+    public var sha256: String {
+        get { digest.hex }
+        set { digest = EntryDigest(hex: newValue) }
+    }
+    /// The SHA-256 held as 32 bytes, not 64 characters on the heap.
+    private var digest: EntryDigest
     /// Byte offset of the entry's zstd frame in the file; only in the table
     /// of contents (nil in the inline metadata frame that precedes the entry).
     public var offset: UInt64?
@@ -212,12 +223,105 @@ public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
         self.name = name
         self.owner = owner
         self.dependencies = dependencies
-        self.data = data
+        self.dataStorage = data.map(DataBox.init)
         self.uncompressedSize = 0
         self.compressedSize = 0
-        self.sha256 = ""
+        self.digest = EntryDigest(hex: "")
         self.offset = nil
         self.blockOffset = nil
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, kind, section, schema, name, owner, dependencies, data, uncompressedSize, compressedSize, sha256, offset, blockOffset
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(Int.self, forKey: .id)
+        kind = try container.decode(String.self, forKey: .kind)
+        section = try container.decode(Section.self, forKey: .section)
+        schema = try container.decodeIfPresent(String.self, forKey: .schema)
+        name = try container.decode(String.self, forKey: .name)
+        owner = try container.decodeIfPresent(String.self, forKey: .owner)
+        dependencies = try container.decode([Int].self, forKey: .dependencies)
+        dataStorage = try container.decodeIfPresent(DataInfo.self, forKey: .data).map(DataBox.init)
+        uncompressedSize = try container.decode(UInt64.self, forKey: .uncompressedSize)
+        compressedSize = try container.decode(UInt64.self, forKey: .compressedSize)
+        digest = EntryDigest(hex: try container.decode(String.self, forKey: .sha256))
+        offset = try container.decodeIfPresent(UInt64.self, forKey: .offset)
+        blockOffset = try container.decodeIfPresent(UInt64.self, forKey: .blockOffset)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(section, forKey: .section)
+        try container.encodeIfPresent(schema, forKey: .schema)
+        try container.encode(name, forKey: .name)
+        try container.encodeIfPresent(owner, forKey: .owner)
+        try container.encode(dependencies, forKey: .dependencies)
+        try container.encodeIfPresent(data, forKey: .data)
+        try container.encode(uncompressedSize, forKey: .uncompressedSize)
+        try container.encode(compressedSize, forKey: .compressedSize)
+        try container.encode(sha256, forKey: .sha256)
+        try container.encodeIfPresent(offset, forKey: .offset)
+        try container.encodeIfPresent(blockOffset, forKey: .blockOffset)
+    }
+
+    /// Holds a ``DataInfo`` out of line; compared and hashed by value.
+    private final class DataBox: Hashable, @unchecked Sendable {
+        // @unchecked Sendable: immutable after init.
+        let value: DataInfo
+        init(_ value: DataInfo) { self.value = value }
+        static func == (lhs: DataBox, rhs: DataBox) -> Bool { lhs.value == rhs.value }
+        func hash(into hasher: inout Hasher) { hasher.combine(value) }
+    }
+
+    /// A SHA-256 as four words; any text that is not 64 hex digits is kept
+    /// as it was (so that a damaged archive's value still compares unequal).
+    private struct EntryDigest: Hashable, Sendable {
+        var words: (UInt64, UInt64, UInt64, UInt64)
+        var other: String?
+
+        init(hex: String) {
+            words = (0, 0, 0, 0)
+            let utf8 = Array(hex.utf8)
+            guard utf8.count == 64, utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+                other = hex
+                return
+            }
+            other = nil
+            func word(_ index: Int) -> UInt64 {
+                var value: UInt64 = 0
+                for byte in utf8[(index * 16)..<(index * 16 + 16)] {
+                    value = value << 4 | UInt64(byte <= 57 ? byte - 48 : byte - 87)
+                }
+                return value
+            }
+            words = (word(0), word(1), word(2), word(3))
+        }
+
+        var hex: String {
+            if let other { return other }
+            func hex(_ word: UInt64) -> String {
+                let text = String(word, radix: 16)
+                return String(repeating: "0", count: 16 - text.count) + text
+            }
+            return hex(words.0) + hex(words.1) + hex(words.2) + hex(words.3)
+        }
+
+        static func == (lhs: EntryDigest, rhs: EntryDigest) -> Bool {
+            lhs.words == rhs.words && lhs.other == rhs.other
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(words.0)
+            hasher.combine(words.1)
+            hasher.combine(words.2)
+            hasher.combine(words.3)
+            hasher.combine(other)
+        }
     }
 
     /// The sections of a script, in pg_dump's order.

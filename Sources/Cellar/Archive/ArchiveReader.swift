@@ -65,6 +65,7 @@ public final class ArchiveReader: @unchecked Sendable {
             throw ArchiveError(.corrupt, "the table of contents' frame length disagrees with the footer", offset: footer.tableOfContentsOffset)
         }
         let toc = try ArchiveFrames.decodeTableOfContents(tocFrame[16...], at: footer.tableOfContentsOffset)
+        LargeBuffers.trimFreedMemory()
         var byID: [Int: Int] = [:]
         byID.reserveCapacity(toc.entries.count)
         for (position, entry) in toc.entries.enumerated() {

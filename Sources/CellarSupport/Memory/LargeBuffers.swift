@@ -17,6 +17,14 @@ public enum LargeBuffers {
         _ = cellar_set_mmap_threshold(512 * 1024)
         #endif
     }
+
+    /// Gives freed heap memory back to the system after a burst of small
+    /// allocations (glibc `malloc_trim`).
+    public static func trimFreedMemory() {
+        #if os(Linux)
+        _ = cellar_malloc_trim()
+        #endif
+    }
 }
 
 /// The process's resident memory, for `--verbose` logs of where memory goes.
