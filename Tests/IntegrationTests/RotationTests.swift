@@ -65,7 +65,7 @@ struct RotationFixture {
 
     /// Connects as `role` with `password` over TLS, to the fixture's database.
     func connect(_ role: String, password: String) throws -> Connection {
-        try Connection(TestServer.conninfo(user: role, database: database), overrides: [("password", password)])
+        try ConnectionTarget(TestServer.conninfo(user: role, database: database)).overriding("password", password).connect()
     }
 
     /// Whether `password` is refused for `role` as a wrong password.
@@ -188,7 +188,7 @@ struct RotationTests {
             rotatedAt: try #require(parsed.rotatedAt)))
 
         // The uri, exactly as written, through libpq.
-        let connection = try Connection(manifest.uri)
+        let connection = try ConnectionTarget(manifest.uri).connect()
         defer { connection.close() }
         #expect(connection.usesTLS)
         #expect(try connection.query("SELECT current_user AS u, current_database() AS d").first.map {
