@@ -26,7 +26,8 @@ import PostgresClient
 /// 5. the Secret manifest is replaced atomically, then the journal removed.
 ///
 /// If the new password does not log in, the previous one (from the current
-/// Secret) is set again and the role's result is a failure that says why.
+/// Secret) is set again, with the `VALID UNTIL` the role had before, and the
+/// role's result is a failure that says why.
 /// One role's failure does not stop the others.
 public final class Rotator {
     public let config: PgcellarConfig
@@ -257,7 +258,7 @@ public final class Rotator {
         try RolePassword.set(role: role.name, verifier: verifier, validUntil: validUntil, on: admin)
         try AtomicFile.removeDurably(path: journalPath)
         logger.error("\(why); restored the previous password from \(secretPath) and VALID UNTIL \(validUntil)")
-        return failure(role, "\(why); restored the previous password from \(secretPath), which is unchanged, and VALID UNTIL \(validUntil) as before", restored: true)
+        return failure(role, "\(why); restored the previous password from \(secretPath), which is unchanged, and VALID UNTIL \(validUntil)", restored: true)
     }
 
     // MARK: - Dry run
