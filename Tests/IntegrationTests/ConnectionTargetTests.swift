@@ -76,7 +76,7 @@ struct ConnectionTargetIntegrationTests {
         // The configuration's cluster section says require unless it says otherwise.
         let fromConfig = try Self.pgcellar(["plan", "-c", configPath])
         #expect(fromConfig.status == 1)
-        #expect(fromConfig.stderr.contains("which cluster.sslmode require in \(configPath) requires"), "\(fromConfig.stderr)")
+        #expect(fromConfig.stderr.contains("which cluster.sslmode=require in \(configPath) demands (require is its default)"), "\(fromConfig.stderr)")
         let planned = try Self.pgcellar(["plan", "-c", configPath, "--admin-dsn", server.conninfo() + " sslmode=prefer"])
         #expect(planned.status == 0, "\(planned.stderr)")
 

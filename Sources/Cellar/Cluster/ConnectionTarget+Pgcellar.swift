@@ -31,7 +31,7 @@ extension PgcellarConfig {
             "sslmode": cluster.sslmode, "dbname": cluster.dbname,
         ])
         if let sslRootCert = resolvedSSLRootCert { target = target.overriding("sslrootcert", sslRootCert) }
-        target.advice[.tlsNotOffered] = "the server does not offer TLS, which cluster.sslmode \(cluster.sslmode) in \(source) requires (require unless set): set it to prefer or disable to connect without TLS knowingly"
+        target.advice[.tlsNotOffered] = "the server does not offer TLS, which cluster.sslmode=\(cluster.sslmode) in \(source) demands (require is its default): set cluster.sslmode to prefer or disable to connect without TLS knowingly"
         return target
     }
 }
