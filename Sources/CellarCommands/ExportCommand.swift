@@ -3,6 +3,7 @@ import Cellar
 import CellarSupport
 import Foundation
 import Logging
+import PostgresClient
 
 /// `pgcellar export`: a consistent, compressed logical export of one database.
 public struct ExportCommand: ParsableCommand {
@@ -18,7 +19,7 @@ public struct ExportCommand: ParsableCommand {
         """)
 
     @Option(name: [.customShort("d"), .customLong("dbname")], help: ArgumentHelp(
-        "The database as a libpq conninfo string or postgresql:// URI (default: PG* variables). No passwords here: use ~/.pgpass, PGPASSFILE or PGPASSWORD.",
+        "The database: a name (host, port and user from PG* variables, as pg_dump takes it), a libpq conninfo string or a postgresql:// URI (default: PG* variables). TLS is required unless it, PGSSLMODE or a service names an sslmode. No passwords here: use ~/.pgpass, PGPASSFILE or PGPASSWORD.",
         valueName: "DSN"))
     public var dbname: String?
 
@@ -66,7 +67,7 @@ public struct ExportCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if let dbname { try rejectInlinePassword(dbname, option: "--dbname") }
+        if let dbname { try checkConnectionArgument(dbname, option: "--dbname") }
         if dbname != nil && config != nil {
             throw ValidationError("--dbname and -c/--config both name the database; give one")
         }
@@ -96,20 +97,15 @@ public struct ExportCommand: ParsableCommand {
     public func run() throws {
         outputOptions.bootstrapLogging()
         let logger = Logger(label: "pgcellar.export")
-        var conninfo = dbname ?? ""
-        var overrides: [ExportOptions.ConnectionOverride] = []
+        let target: ConnectionTarget
         if let config {
             let loaded = try loadConfig(config)
-            conninfo = ""
-            overrides = [
-                .init("host", loaded.cluster.host), .init("port", String(loaded.cluster.port)),
-                .init("user", loaded.cluster.user), .init("sslmode", loaded.cluster.sslmode),
-                .init("dbname", loaded.database.name),
-            ]
-            if let rootCert = loaded.resolvedSSLRootCert { overrides.append(.init("sslrootcert", rootCert)) }
+            target = loaded.clusterTarget.with(database: loaded.database.name)
+        } else {
+            target = .pgcellar(dbname ?? "")
         }
         let options = ExportOptions(
-            conninfo: conninfo, overrides: overrides, jobs: jobs, level: level,
+            target: target, jobs: jobs, level: level,
             selection: ExportSelection(tables: tables, excludedTables: excludedTables, schemas: schemas,
                                        schemaOnly: schemaOnly, dataOnly: dataOnly, excludeUnsupported: excludeUnsupported),
             chunkSize: Self.parseSize(chunkSize) ?? 2 << 20)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Cellar
 import Foundation
 import Logging
+import PostgresClient
 
 /// `-c FILE`: the configuration file (DESIGN.md, "Configuration").
 public struct ConfigFileOption: ParsableArguments {
@@ -14,14 +15,14 @@ public struct ConfigFileOption: ParsableArguments {
 /// `--admin-dsn`: the admin connection, overriding the configuration's `cluster`.
 public struct AdminConnectionOptions: ParsableArguments {
     @Option(name: .customLong("admin-dsn"), help: ArgumentHelp(
-        "Admin connection as a libpq conninfo string or postgresql:// URI (default: the configuration's cluster section). Put the password in ~/.pgpass, PGPASSFILE or PGPASSWORD, never here.",
+        "Admin connection as a libpq conninfo string or postgresql:// URI (default: the configuration's cluster section). TLS is required unless it, PGSSLMODE or a service names an sslmode. Put the password in ~/.pgpass, PGPASSFILE or PGPASSWORD, never here.",
         valueName: "DSN"))
     public var adminDSN: String?
 
     public init() {}
 
     public func validate() throws {
-        if let adminDSN { try rejectInlinePassword(adminDSN, option: "--admin-dsn") }
+        if let adminDSN { try checkConnectionArgument(adminDSN, option: "--admin-dsn") }
     }
 }
 
@@ -45,16 +46,16 @@ public struct OutputOptions: ParsableArguments {
     }
 }
 
-/// Refuses a password written into a conninfo string or URI given as an
-/// argument: argv is visible to every user of the machine (`ps`), and ends up
-/// in shell history and CronJob specs.
-func rejectInlinePassword(_ dsn: String, option: String) throws {
-    guard let info = try? ConnectionInfo(dsn) else {
+/// Checks a connection given as an argument — a conninfo string, a
+/// `postgresql://` URI or a database name, as pg_dump and psql take them —
+/// and refuses a password written into it: argv is visible to every user of
+/// the machine (`ps`), and ends up in shell history and CronJob specs.
+func checkConnectionArgument(_ value: String, option: String) throws {
+    let target = ConnectionTarget(value)
+    guard let info = try? target.parsed() else {
         throw ValidationError("\(option): not a valid libpq connection string or URI")
     }
     if info.hasPassword {
         throw ValidationError("\(option) contains a password; passwords are never accepted on the command line (argv is visible to other users). Use ~/.pgpass, PGPASSFILE, or PGPASSWORD")
     }
 }
-
-import PostgresClient

@@ -29,7 +29,7 @@ public struct RestoreCommand: ParsableCommand {
     public var file: String
 
     @Option(name: [.customShort("d"), .customLong("dbname")], help: ArgumentHelp(
-        "The target database as a libpq conninfo string or postgresql:// URI. No passwords here: use ~/.pgpass, PGPASSFILE or PGPASSWORD.",
+        "The target database: a name (host, port and user from PG* variables, as pg_restore takes it), a libpq conninfo string or a postgresql:// URI. TLS is required unless it, PGSSLMODE or a service names an sslmode. No passwords here: use ~/.pgpass, PGPASSFILE or PGPASSWORD.",
         valueName: "DSN"))
     public var dbname: String
 
@@ -81,7 +81,7 @@ public struct RestoreCommand: ParsableCommand {
     public init() {}
 
     var restoreOptions: RestoreOptions {
-        var options = RestoreOptions(dsn: dbname)
+        var options = RestoreOptions(target: .pgcellar(dbname))
         options.create = create
         options.jobs = jobs
         options.owner = owner
@@ -100,7 +100,7 @@ public struct RestoreCommand: ParsableCommand {
     }
 
     public func validate() throws {
-        try rejectInlinePassword(dbname, option: "--dbname")
+        try checkConnectionArgument(dbname, option: "--dbname")
         guard (1...64).contains(jobs) else { throw ValidationError("-j/--jobs must be between 1 and 64") }
         if let problem = restoreOptions.problems.first { throw ValidationError(problem) }
         if keepOnError && !create { throw ValidationError("--keep-on-error applies only with --create (without it, nothing is dropped)") }
@@ -110,8 +110,9 @@ public struct RestoreCommand: ParsableCommand {
         outputOptions.bootstrapLogging()
         let logger = Logger(label: "pgcellar.restore")
         let progress: RestoreProgressObserver? = (!outputOptions.quiet && Diagnostics.stderrIsTerminal) ? RestoreTerminalProgress() : nil
-        var restorer = Restorer(options: restoreOptions, logger: logger, progress: progress)
-        let interrupt = RestoreInterruptCleanup(dsn: dbname, keep: keepOnError)
+        let options = restoreOptions
+        var restorer = Restorer(options: options, logger: logger, progress: progress)
+        let interrupt = RestoreInterruptCleanup(target: options.target, keep: keepOnError, logger: logger)
         defer { interrupt.cancel() }
         restorer.databaseCreated = { interrupt.created($0) }
         let source: Restorer.Source = file == "-" ? .stream(FileDescriptorInput.standardInput()) : .file(file)
@@ -184,15 +185,17 @@ final class RestoreInterruptCleanup: @unchecked Sendable {
     // immutable after init.
     private let lock = NSLock()
     private var database: String?
-    private let dsn: String
+    private let target: ConnectionTarget
     private let keep: Bool
+    private let logger: Logger
     private let sources: [DispatchSourceSignal]
 
     private static let signals = [SIGINT, SIGTERM, SIGHUP]
 
-    init(dsn: String, keep: Bool) {
-        self.dsn = dsn
+    init(target: ConnectionTarget, keep: Bool, logger: Logger) {
+        self.target = target
         self.keep = keep
+        self.logger = logger
         sources = Self.signals.map { number in
             signal(number, SIG_IGN)
             return DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -222,7 +225,7 @@ final class RestoreInterruptCleanup: @unchecked Sendable {
             return
         }
         Diagnostics.printError("pgcellar: restore interrupted; dropping database \(database), which it created (--keep-on-error keeps it)")
-        guard let connection = try? Connection(dsn, overrides: [("dbname", "postgres")]) else { return }
+        guard let connection = try? target.with(database: "postgres").connect(logger: logger) else { return }
         defer { connection.close() }
         if let name = try? connection.escapeIdentifier(database) {
             _ = try? connection.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")

@@ -77,7 +77,7 @@ extension Connection {
         } catch {
             // > PQputCopyEnd: If errormsg is not NULL, the COPY is forced to
             // > fail, with the string used as the error message.
-            _ = PQputCopyEnd(conn, "pgcellar aborted the COPY: \(error)")
+            _ = PQputCopyEnd(conn, "the client aborted the COPY: \(error)")
             _ = try? finishCommand(sql: sql)
             throw error
         }
@@ -100,7 +100,7 @@ extension Connection {
                 rows = Int(String(cString: PQcmdTuples(raw))) ?? 0
             } else if status == PGRES_COPY_IN {
                 // The server still waits for data after an error on our side.
-                _ = PQputCopyEnd(conn, "pgcellar aborted the COPY")
+                _ = PQputCopyEnd(conn, "the client aborted the COPY")
             } else if firstError == nil {
                 firstError = PostgresError(result: raw, statement: sql)
             }

@@ -19,37 +19,24 @@ public final class Connection {
     public let user: String
     public let database: String
 
-    /// Opens a connection.
+    /// Opens a connection with exactly these libpq keywords; no defaults are
+    /// added. Everything else opens connections through
+    /// ``ConnectionTarget/connect(logger:)``, where the defaults live.
     ///
     /// - Parameters:
-    ///   - conninfo: a libpq conninfo string (`host=... dbname=...`) or a
-    ///     `postgresql://` URI; empty means "libpq's defaults" (`PG*`
-    ///     variables, service files).
-    ///   - overrides: keyword/value pairs that win over `conninfo`, e.g.
-    ///     `["dbname": "postgres"]` to reach the maintenance database with the
-    ///     same credentials, or `["password": ...]` for a password held in
-    ///     memory (never put in argv or the environment).
+    ///   - parameters: keyword/value pairs, later ones winning.
+    ///   - expandDatabaseName: whether the first `dbname` may be a conninfo
+    ///     string or URI (libpq's `expand_dbname`). Only a target's own
+    ///     connection string is passed that way, never a database name from
+    ///     elsewhere, which could otherwise smuggle in keywords (`host=...`).
     ///   - logger: receives the server's notices and warnings.
     /// - Throws: `ConnectionError` naming host, port, user and libpq's reason.
-    public init(_ conninfo: String = "", overrides: [(String, String)] = [], logger: Logger = Logger(label: "pgcellar.postgres")) throws {
-        var keywords: [String] = []
-        var values: [String] = []
-        if !conninfo.isEmpty {
-            keywords.append("dbname")
-            values.append(conninfo)
-        }
-        keywords.append("fallback_application_name")
-        values.append("pgcellar")
-        for (keyword, value) in overrides {
-            keywords.append(keyword)
-            values.append(value)
-        }
-        // > PQconnectdbParams: If expand_dbname is non-zero, the value for the
-        // > first dbname key word is checked to see if it is a connection string.
-        // > [...] Any values specified after the expanded one override it.
+    init(parameters: [(String, String)], expandDatabaseName: Bool, logger: Logger) throws {
+        let keywords = parameters.map(\.0)
+        let values = parameters.map(\.1)
         let conn: OpaquePointer? = withCStringArray(keywords) { keywordPointers in
             withCStringArray(values) { valuePointers in
-                PQconnectdbParams(keywordPointers, valuePointers, 1)
+                PQconnectdbParams(keywordPointers, valuePointers, expandDatabaseName ? 1 : 0)
             }
         }
         guard let conn else {
@@ -64,8 +51,7 @@ public final class Connection {
         guard PQstatus(conn) == CONNECTION_OK else {
             let reason = Self.trimmedMessage(PQerrorMessage(conn))
             PQfinish(conn)
-            throw ConnectionError(host: host, port: port, user: user, database: database,
-                                  reason: reason, advice: Self.advice(for: reason))
+            throw ConnectionError(host: host, port: port, user: user, database: database, reason: reason)
         }
         self.handle = conn
         // > PQsetNoticeReceiver: The receiver function is called with the
@@ -240,28 +226,6 @@ public final class Connection {
         // libpq prefixes multi-host attempts with "connection to server at ...";
         // keep the reason, which follows the last "failed: ".
         return text.isEmpty ? "unknown error" : text
-    }
-
-    static func advice(for reason: String) -> String? {
-        if reason.contains("password authentication failed") {
-            return "check the password: ~/.pgpass, PGPASSFILE, or the Secret written by the last rotation"
-        }
-        if reason.contains("no password supplied") {
-            return "supply the password through ~/.pgpass, PGPASSFILE or PGPASSWORD, never on the command line"
-        }
-        if reason.contains("Connection refused") {
-            return "is the server running and accepting TCP connections on that host and port?"
-        }
-        if reason.contains("no pg_hba.conf entry") {
-            return "the server's pg_hba.conf refuses this host, user or database; with TLS required, use sslmode=require"
-        }
-        if reason.contains("could not translate host name") {
-            return "check the host name"
-        }
-        if reason.contains("does not exist") && reason.contains("database") {
-            return "check the database name"
-        }
-        return nil
     }
 }
 

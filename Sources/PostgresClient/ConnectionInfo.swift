@@ -5,7 +5,7 @@ internal import CLibPQ
 /// which host, database and user it names without connecting — and without
 /// ever exposing its password.
 public struct ConnectionInfo: Sendable, CustomStringConvertible {
-    /// Every keyword that was set, password excluded.
+    /// Every keyword that was set, passwords (`password`, `sslpassword`) excluded.
     public private(set) var options: [String: String]
     public let hasPassword: Bool
 
@@ -26,7 +26,7 @@ public struct ConnectionInfo: Sendable, CustomStringConvertible {
                 let key = String(cString: keyword)
                 if key == "password" {
                     hasPassword = true
-                } else {
+                } else if key != "sslpassword" {  // the client key's passphrase: never shown either
                     options[key] = String(cString: value)
                 }
             }

@@ -103,15 +103,21 @@ public struct ConnectionError: Error, Sendable, CustomStringConvertible {
     public var database: String
     /// libpq's explanation, trimmed.
     public var reason: String
+    /// What went wrong, as far as libpq's explanation tells (or the
+    /// ``ConnectionTarget`` that knows more, such as where its sslmode came from).
+    public var kind: Kind
     /// What a person can do about it, when we can tell.
     public var advice: String?
 
-    public init(host: String, port: String, user: String, database: String, reason: String, advice: String? = nil) {
+    /// - Parameter kind: nil to classify `reason`.
+    public init(host: String, port: String, user: String, database: String, reason: String,
+                kind: Kind? = nil, advice: String? = nil) {
         self.host = host
         self.port = port
         self.user = user
         self.database = database
         self.reason = reason
+        self.kind = kind ?? Kind(classifying: reason)
         self.advice = advice
     }
 
@@ -127,6 +133,78 @@ public struct ConnectionError: Error, Sendable, CustomStringConvertible {
         var text = "cannot connect to \(host):\(port) as \(user) (database \(database)): \(reason)"
         if let advice { text += " (\(advice))" }
         return text
+    }
+}
+
+extension ConnectionError {
+    /// Why a connection failed, for choosing advice. A struct, not an enum:
+    /// callers may name kinds of their own.
+    public struct Kind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public static let authenticationFailed = Kind("authentication-failed")
+        public static let passwordMissing = Kind("password-missing")
+        public static let connectionRefused = Kind("connection-refused")
+        /// pg_hba.conf has no line for this host, user, database and encryption, or a `reject` line.
+        public static let rejectedByHBA = Kind("rejected-by-hba")
+        public static let unknownHost = Kind("unknown-host")
+        public static let unknownDatabase = Kind("unknown-database")
+        /// The server answered the TLS request with "no" and the sslmode
+        /// that was asked for requires TLS.
+        public static let tlsNotOffered = Kind("tls-not-offered")
+        /// As ``tlsNotOffered``, where the sslmode was not named anywhere and
+        /// the ``ConnectionTarget``'s default required TLS.
+        public static let tlsRequiredByDefault = Kind("tls-required-by-default")
+        public static let other = Kind("other")
+
+        /// The kind libpq's message describes.
+        public init(classifying reason: String) {
+            if reason.contains("password authentication failed") || reason.contains("SCRAM authentication") {
+                self = .authenticationFailed
+            } else if reason.contains("no password supplied") {
+                self = .passwordMissing
+            } else if reason.contains("server does not support SSL") {
+                self = .tlsNotOffered
+            } else if reason.contains("no pg_hba.conf entry") || reason.contains("pg_hba.conf rejects") {
+                self = .rejectedByHBA
+            } else if reason.contains("Connection refused") {
+                self = .connectionRefused
+            } else if reason.contains("could not translate host name") {
+                self = .unknownHost
+            } else if reason.contains("does not exist") && reason.contains("database") {
+                self = .unknownDatabase
+            } else {
+                self = .other
+            }
+        }
+    }
+
+    /// Advice that holds for any libpq client; a ``ConnectionTarget``'s own
+    /// ``ConnectionTarget/advice`` wins over it.
+    public static func genericAdvice(for kind: Kind) -> String? {
+        switch kind {
+        case .authenticationFailed:
+            return "check the password: ~/.pgpass, PGPASSFILE or PGPASSWORD"
+        case .passwordMissing:
+            return "supply the password through ~/.pgpass, PGPASSFILE or PGPASSWORD"
+        case .connectionRefused:
+            return "is the server running and accepting TCP connections on that host and port?"
+        case .rejectedByHBA:
+            return "the server's pg_hba.conf refuses this host, user, database or encryption (hostssl and hostnossl lines)"
+        case .unknownHost:
+            return "check the host name"
+        case .unknownDatabase:
+            return "check the database name"
+        case .tlsNotOffered:
+            return "the server does not offer TLS and the sslmode asked for requires it: enable ssl on the server, or choose a weaker sslmode knowingly"
+        case .tlsRequiredByDefault:
+            return "the server does not offer TLS, which this connection requires by default: add sslmode=disable (or prefer) to the connection string or set PGSSLMODE to connect without TLS knowingly"
+        default:
+            return nil
+        }
     }
 }
 

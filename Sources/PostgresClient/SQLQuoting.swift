@@ -20,7 +20,7 @@ public enum SQLQuoting {
             // A socket directory that cannot exist: PQconnectStartParams fails at
             // once without touching the network, leaving a handle to escape with.
             conn = withCStringArray(["host", "port", "dbname", "user", "sslmode", "gssencmode", "password"]) { keys in
-                withCStringArray(["/nonexistent/pgcellar-offline", "1", "offline", "offline", "disable", "disable", "offline"]) { values in
+                withCStringArray(["/nonexistent/libpq-offline-quoting", "1", "offline", "offline", "disable", "disable", "offline"]) { values in
                     PQconnectStartParams(keys, values, 0)
                 }
             }

@@ -34,6 +34,24 @@ struct RotationUnitTests {
         #expect(try RotationJournal.load(path: directory + "/none") == nil)
     }
 
+    @Test("the journal keeps the role's VALID UNTIL from before the rotation, for a rollback", arguments: [
+        RoleExpiry(literal: "2031-02-03T04:05:06.789012Z"), RoleExpiry.never, nil,
+    ])
+    func journalKeepsPreviousExpiry(previous: RoleExpiry?) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rot-unit-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var written = journal(validUntil: time.addingTimeInterval(86_400))
+        written.previousValidUntil = previous
+        try written.write(to: path)
+        let read = try #require(try RotationJournal.load(path: path))
+        #expect(read.previousValidUntil == previous)
+        #expect(read == written)
+        // A journal from before the key existed reads as not knowing it.
+        #expect((String(data: try written.rendered(), encoding: .utf8)?.contains("previousValidUntil") ?? false) == (previous != nil))
+        #expect(RoleExpiry(nil) == .never)
+        #expect(RoleExpiry(time).literal == "2026-11-29T12:00:00Z")
+    }
+
     @Test("a file that is not a journal stops the run instead of being guessed at")
     func journalGarbage() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rot-unit-\(UUID().uuidString)").path

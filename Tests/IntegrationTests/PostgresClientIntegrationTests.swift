@@ -68,7 +68,7 @@ struct PostgresClientIntegrationTests {
     func wrongPassword() throws {
         let wrong = "not-the-password-\(UInt32.random(in: 0...UInt32.max))"
         let error = try #require(throws: ConnectionError.self) {
-            _ = try Connection(TestServer.conninfo(user: "postgres"), overrides: [("password", wrong)])
+            _ = try ConnectionTarget(TestServer.conninfo(user: "postgres")).overriding("password", wrong).connect()
         }
         #expect(error.isAuthenticationFailure)
         #expect(error.description.contains("cannot connect to \(TestServer.host):\(TestServer.port) as postgres"))
@@ -80,7 +80,7 @@ struct PostgresClientIntegrationTests {
     func plaintextRefused() throws {
         let dsn = try TestServer.dsn()
         #expect(throws: ConnectionError.self) {
-            _ = try Connection(dsn, overrides: [("sslmode", "disable")])
+            _ = try ConnectionTarget(dsn).overriding("sslmode", "disable").connect()
         }
     }
 
@@ -112,7 +112,7 @@ struct PostgresClientIntegrationTests {
         }
         #expect(stored?.hasPrefix("SCRAM-SHA-256$") == true)
 
-        let login = try Connection(TestServer.conninfo(user: role), overrides: [("password", password)])
+        let login = try ConnectionTarget(TestServer.conninfo(user: role)).overriding("password", password).connect()
         #expect(login.usesTLS)
         #expect(try login.query("SELECT current_user AS u").first?.string("u") == role)
         login.close()

@@ -76,7 +76,8 @@ struct RestoreSafetyTests {
         // setting FROM CURRENT, after set_config stored a value that is SQL
         // once pasted unquoted (no spaces: the list syntax check refuses them).
         let payload = "x;CREATE/**/ROLE/**/\(evil)/**/SUPERUSER;--"
-        let planted = try Connection(TestServer.conninfo(user: attacker.name, database: source), overrides: [("password", attacker.password)])
+        let planted = try ConnectionTarget(TestServer.conninfo(user: attacker.name, database: source))
+            .overriding("password", attacker.password).connect()
         defer { planted.close() }
         try planted.execute("SELECT pg_catalog.set_config('search_path', $1, false)", [payload])
         try planted.execute("ALTER ROLE \(try planted.escapeIdentifier(attacker.name)) IN DATABASE \(try planted.escapeIdentifier(source)) SET search_path FROM CURRENT")

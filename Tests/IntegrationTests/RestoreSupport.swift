@@ -83,7 +83,7 @@ enum RestoreSources {
     /// Exports `database` to a new file through the exporter's Swift API.
     static func export(database: String, jobs: Int = 2, chunkSize: Int = 64 * 1024) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(database)-\(UUID().uuidString.prefix(8)).sql.zst").path
-        let options = ExportOptions(conninfo: try TestServer.dsn(), overrides: [.init("dbname", database)],
+        let options = ExportOptions(target: ConnectionTarget(try TestServer.dsn()).with(database: database),
                                     jobs: jobs, chunkSize: chunkSize)
         let file = try AtomicFileWriter(path: path, mode: 0o600)
         do {

@@ -65,7 +65,7 @@ struct RotationFixture {
 
     /// Connects as `role` with `password` over TLS, to the fixture's database.
     func connect(_ role: String, password: String) throws -> Connection {
-        try Connection(TestServer.conninfo(user: role, database: database), overrides: [("password", password)])
+        try ConnectionTarget(TestServer.conninfo(user: role, database: database)).overriding("password", password).connect()
     }
 
     /// Whether `password` is refused for `role` as a wrong password.
@@ -188,7 +188,7 @@ struct RotationTests {
             rotatedAt: try #require(parsed.rotatedAt)))
 
         // The uri, exactly as written, through libpq.
-        let connection = try Connection(manifest.uri)
+        let connection = try ConnectionTarget(manifest.uri).connect()
         defer { connection.close() }
         #expect(connection.usesTLS)
         #expect(try connection.query("SELECT current_user AS u, current_database() AS d").first.map {
@@ -271,6 +271,44 @@ struct RotationTests {
         #expect(!fixture.refuses(fixture.app, password: appPassword))
         #expect(fixture.refuses(fixture.owner, password: ownerPassword))
         #expect(!fixture.refuses(fixture.owner, password: try fixture.secret(fixture.owner).password))
+        #expect(try fixture.strayFiles().isEmpty)
+    }
+
+    @Test("a rollback sets the role's previous VALID UNTIL again, to the microsecond, not one recomputed from the configuration")
+    func failedVerificationKeepsPreviousExpiry() throws {
+        // The app's Secret says sslmode=disable, which the server's pg_hba refuses.
+        let fixture = try RotationFixture(prefix: "rot_expiry", appSSLMode: "disable")
+        defer { fixture.cleanUp() }
+        // Neither rotatedAt + validFor (30d) nor anything pgcellar would compute.
+        let previous = "2031-02-03 04:05:06.789012+00"
+        func validUntil() throws -> Bool? {
+            try TestServer.withConnection { admin in
+                try admin.query("SELECT rolvaliduntil = $2::timestamptz AS same FROM pg_roles WHERE rolname = $1",
+                                [fixture.app, previous]).first?.bool("same")
+            }
+        }
+        try TestServer.withConnection { admin in
+            try admin.execute("ALTER ROLE \(try admin.escapeIdentifier(fixture.app)) VALID UNTIL \(try admin.escapeLiteral(previous))")
+        }
+        #expect(try validUntil() == true)
+
+        let output = try fixture.rotate(["--role", fixture.app])
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("restored the previous password"), "\(output.stderr)")
+        #expect(output.stderr.contains("VALID UNTIL 2031-02-03T04:05:06.789012Z"), "\(output.stderr)")
+        #expect(try validUntil() == true)
+        #expect(!fixture.refuses(fixture.app, password: try fixture.secret(fixture.app).password))
+
+        // A role that never expired (NULL) stays unexpiring: 'infinity'.
+        try TestServer.withConnection { admin in
+            try admin.execute("UPDATE pg_authid SET rolvaliduntil = NULL WHERE rolname = $1", [fixture.app])
+        }
+        let again = try fixture.rotate(["--role", fixture.app])
+        #expect(again.status == 1)
+        let after = try TestServer.withConnection { admin in
+            try admin.query("SELECT coalesce(rolvaliduntil::text, 'null') AS v FROM pg_roles WHERE rolname = $1", [fixture.app]).first?.string("v")
+        }
+        #expect(after == "infinity")
         #expect(try fixture.strayFiles().isEmpty)
     }
 

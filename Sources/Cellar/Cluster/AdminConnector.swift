@@ -2,38 +2,29 @@ import Foundation
 import Logging
 import PostgresClient
 
-/// Opens the admin connection: `--admin-dsn` when given, else the
-/// configuration's `cluster` section, with libpq filling in the rest
-/// (`PG*` variables, `~/.pgpass`, service files). The password never comes
-/// from pgcellar's own arguments.
+/// Where admin connections go: `--admin-dsn` when given, else the
+/// configuration's `cluster` section (``PgcellarConfig/clusterTarget``), with
+/// libpq filling in the rest (`PG*` variables, `~/.pgpass`, service files).
+/// The password never comes from pgcellar's own arguments.
 public struct AdminConnector: Sendable {
-    public var dsn: String?
-    public var cluster: ClusterConfig
-    public var sslRootCert: String?
+    /// The admin target, to the maintenance database unless `--admin-dsn`
+    /// names another.
+    public let target: ConnectionTarget
 
+    /// - Parameter dsn: `--admin-dsn`: a conninfo string, URI or database
+    ///   name; when it names no database, the configuration's `cluster.dbname`.
     public init(config: PgcellarConfig, dsn: String?) {
-        self.dsn = dsn
-        self.cluster = config.cluster
-        self.sslRootCert = config.resolvedSSLRootCert
+        guard let dsn else {
+            target = config.clusterTarget
+            return
+        }
+        let given = ConnectionTarget.pgcellar(dsn)
+        target = given.database == nil ? given.with(database: config.cluster.dbname) : given
     }
 
-    /// Connects to `database`, or to the maintenance database when nil.
+    /// Connects to `database`, or to the target's database when nil.
     public func connect(database: String? = nil, logger: Logger) throws -> Connection {
-        if let dsn {
-            var overrides: [(String, String)] = []
-            if let database {
-                overrides.append(("dbname", database))
-            } else if (try? ConnectionInfo(dsn))?.database == nil {
-                overrides.append(("dbname", cluster.dbname))
-            }
-            return try Connection(dsn, overrides: overrides, logger: logger)
-        }
-        var overrides: [(String, String)] = [
-            ("host", cluster.host), ("port", String(cluster.port)), ("user", cluster.user),
-            ("sslmode", cluster.sslmode), ("dbname", database ?? cluster.dbname),
-        ]
-        if let sslRootCert { overrides.append(("sslrootcert", sslRootCert)) }
-        return try Connection("", overrides: overrides, logger: logger)
+        try (database.map(target.with(database:)) ?? target).connect(logger: logger)
     }
 }
 

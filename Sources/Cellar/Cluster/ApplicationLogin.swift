@@ -12,12 +12,12 @@ public enum ApplicationLogin {
     public static func connect(role: String, password: String, host: String, port: String, database: String,
                                sslmode: String, config: PgcellarConfig, applicationName: String,
                                logger: Logger) throws -> Connection {
-        var overrides: [(String, String)] = [
-            ("host", host), ("port", port), ("user", role), ("dbname", database),
-            ("sslmode", sslmode), ("password", password), ("application_name", applicationName),
-        ]
-        if let root = config.resolvedSSLRootCert { overrides.append(("sslrootcert", root)) }
-        return try Connection("", overrides: overrides, logger: logger)
+        var target = ConnectionTarget.pgcellar().overriding([
+            "host": host, "port": port, "user": role, "dbname": database,
+            "sslmode": sslmode, "password": password, "application_name": applicationName,
+        ])
+        if let root = config.resolvedSSLRootCert { target = target.overriding("sslrootcert", root) }
+        return try target.connect(logger: logger)
     }
 
     /// True when `connection` is encrypted as `sslmode` demands.

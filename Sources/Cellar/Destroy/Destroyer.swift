@@ -266,17 +266,9 @@ public struct Destroyer: Sendable {
     }
 
     private func export(to path: String) throws -> ExportSummary {
-        var conninfo = ""
-        var overrides: [ExportOptions.ConnectionOverride] = [.init("dbname", database)]
-        if let dsn = connector.dsn {
-            conninfo = dsn
-        } else {
-            let cluster = connector.cluster
-            overrides = [.init("host", cluster.host), .init("port", String(cluster.port)), .init("user", cluster.user),
-                         .init("sslmode", cluster.sslmode), .init("dbname", database)]
-            if let rootCert = connector.sslRootCert { overrides.append(.init("sslrootcert", rootCert)) }
-        }
-        let options = ExportOptions(conninfo: conninfo, overrides: overrides, jobs: jobs, level: level)
+        // The admin target, to the database being destroyed: the export
+        // connects as the admin, the only role CONNECT is left to.
+        let options = ExportOptions(target: connector.target.with(database: database), jobs: jobs, level: level)
         let file = try AtomicFileWriter(path: path, mode: 0o600)
         do {
             let summary = try Exporter(options: options, logger: logger).run(to: file)

@@ -90,7 +90,7 @@ final class DataPhase: @unchecked Sendable {
             if index == 0 {
                 connection = main.connection
             } else {
-                connection = try Connection(options.conninfo, overrides: options.overrides.map { ($0.keyword, $0.value) }, logger: logger)
+                connection = try options.target.connect(logger: logger)
                 try Exporter.prepareSession(connection)
                 try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 // > SET TRANSACTION SNAPSHOT: [...] must be executed before the

@@ -5,10 +5,8 @@ import PostgresClient
 
 /// How to run an export.
 public struct ExportOptions: Sendable {
-    /// libpq conninfo or URI of the database to export ("" for libpq's defaults).
-    public var conninfo: String
-    /// Connection keywords that win over `conninfo` (from a configuration file).
-    public var overrides: [ConnectionOverride]
+    /// The database to export; every export connection is made from it.
+    public var target: ConnectionTarget
     /// Connections copying table data at once (`-j`).
     public var jobs: Int
     /// zstd level.
@@ -19,19 +17,9 @@ public struct ExportOptions: Sendable {
     /// Threads compressing chunks; default max(2, jobs).
     public var compressionThreads: Int?
 
-    public struct ConnectionOverride: Sendable {
-        public var keyword: String
-        public var value: String
-        public init(_ keyword: String, _ value: String) {
-            self.keyword = keyword
-            self.value = value
-        }
-    }
-
-    public init(conninfo: String, overrides: [ConnectionOverride] = [], jobs: Int = 1, level: Int = 3,
+    public init(target: ConnectionTarget, jobs: Int = 1, level: Int = 3,
                 selection: ExportSelection = ExportSelection(), chunkSize: Int = 2 << 20, compressionThreads: Int? = nil) {
-        self.conninfo = conninfo
-        self.overrides = overrides
+        self.target = target
         self.jobs = jobs
         self.level = level
         self.selection = selection
@@ -154,7 +142,7 @@ public final class Exporter {
     }
 
     func connect() throws -> Connection {
-        try Connection(options.conninfo, overrides: options.overrides.map { ($0.keyword, $0.value) }, logger: logger)
+        try options.target.connect(logger: logger)
     }
 
     /// Settings every export connection runs with, as pg_dump's.

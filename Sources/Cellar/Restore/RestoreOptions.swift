@@ -3,8 +3,12 @@ import PostgresClient
 
 /// What `pgcellar restore` was asked to do.
 public struct RestoreOptions: Sendable, Equatable {
-    /// The target database as a libpq conninfo string or URI (no password).
-    public var dsn: String
+    /// The database to restore into; every restore connection is made from
+    /// it (the maintenance database `postgres` too, for `--create`).
+    public var target: ConnectionTarget
+    /// The target's connection string (`dbname='NAME'` for a bare name),
+    /// where the database to create is read from.
+    public var dsn: String { target.conninfo }
     /// Create the target through the maintenance database `postgres` first.
     public var create = false
     /// Connections loading data and building indexes at once.
@@ -36,8 +40,13 @@ public struct RestoreOptions: Sendable, Equatable {
     /// `maintenance_work_mem` for index builds in the restore sessions.
     public var maintenanceWorkMem = "256MB"
 
+    public init(target: ConnectionTarget) {
+        self.target = target
+    }
+
+    /// - Parameter dsn: a conninfo string, URI or database name.
     public init(dsn: String) {
-        self.dsn = dsn
+        self.init(target: ConnectionTarget(dsn))
     }
 
     /// Combinations that cannot work, as messages for argument validation.

@@ -99,7 +99,7 @@ public struct Restorer: Sendable {
             created = true
             databaseCreated?(database)
         } else {
-            let target = try Connection(options.dsn, logger: logger)
+            let target = try options.target.connect(logger: logger)
             defer { target.close() }
             try checkRoles(plan, on: target)
             if !options.dataOnly { try checkEmpty(target, database: database) }
@@ -143,7 +143,7 @@ public struct Restorer: Sendable {
     /// the quoting of those statements assumes; and UTF-8, the encoding of
     /// the names and values the header holds.
     private func maintenanceConnection() throws -> Connection {
-        let connection = try Connection(options.dsn, overrides: [("dbname", "postgres")], logger: logger)
+        let connection = try options.target.with(database: "postgres").connect(logger: logger)
         do {
             try connection.execute("SET standard_conforming_strings = on; SET client_encoding = 'UTF8'")
         } catch {
@@ -155,7 +155,7 @@ public struct Restorer: Sendable {
 
     private func dropCreatedDatabase(_ database: String) {
         do {
-            let maintenance = try Connection(options.dsn, overrides: [("dbname", "postgres")], logger: logger)
+            let maintenance = try options.target.with(database: "postgres").connect(logger: logger)
             defer { maintenance.close() }
             try maintenance.execute("DROP DATABASE IF EXISTS \(try maintenance.escapeIdentifier(database)) WITH (FORCE)")
             logger.info("dropped database \(database), which this restore created (--keep-on-error keeps it)")
@@ -263,7 +263,7 @@ final class RestoreRun: @unchecked Sendable {
     // MARK: Connections
 
     private func openSession() throws -> Connection {
-        let connection = try Connection(plan.options.dsn, overrides: [("application_name", "pgcellar restore")], logger: logger)
+        let connection = try plan.options.target.overriding("application_name", "pgcellar restore").connect(logger: logger)
         do {
             // Before the archive's own SET statements, whose literals assume it.
             try connection.execute("SET standard_conforming_strings = on")

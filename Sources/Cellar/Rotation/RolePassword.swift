@@ -29,20 +29,20 @@ public enum RolePassword {
     /// - Parameters:
     ///   - verifier: A SCRAM verifier from ``verifier(for:role:on:)``; the
     ///     same verifier may be set again (a journaled rotation re-issued).
-    ///   - validUntil: `VALID UNTIL` that time, or `'infinity'` when nil, so a
+    ///   - validUntil: `VALID UNTIL`: a time, or ``RoleExpiry/never`` so a
     ///     role whose `rotation.validFor` was removed stops expiring.
     ///   - beforeCommit: Runs after the ALTER, before COMMIT (rotation's
     ///     test checkpoints).
     /// - Throws: `PostgresError` whose statement shows `<verifier>` in place
     ///   of the verifier.
-    public static func set(role: String, verifier: String, validUntil: Date?, on connection: Connection,
+    public static func set(role: String, verifier: String, validUntil: RoleExpiry, on connection: Connection,
                            beforeCommit: () -> Void = {}) throws {
         guard verifier.hasPrefix("SCRAM-SHA-256$") else {
             // Never send something that might be a plaintext password.
             throw ClientError("refusing to set a password for \(role) that is not a SCRAM-SHA-256 verifier")
         }
         let identifier = try connection.escapeIdentifier(role)
-        let expiry = try connection.escapeLiteral(validUntil.map(SecretManifest.timestamp) ?? "infinity")
+        let expiry = try connection.escapeLiteral(validUntil.literal)
         let shown = "ALTER ROLE \(identifier) PASSWORD '<SCRAM-SHA-256 verifier>' VALID UNTIL \(expiry)"
         try connection.transaction {
             try keepOutOfStatementLog(on: connection)
@@ -67,5 +67,44 @@ public enum RolePassword {
     public static func keepOutOfStatementLog(on connection: Connection) throws {
         guard connection.isSuperuser else { return }
         try connection.execute("SET LOCAL log_statement = 'none'; SET LOCAL log_min_error_statement = 'panic'")
+    }
+}
+
+/// A role's `VALID UNTIL`: what `ALTER ROLE` is given, and what
+/// `pg_roles.rolvaliduntil` holds, to the microsecond.
+public struct RoleExpiry: Sendable, Equatable, CustomStringConvertible {
+    /// The literal `ALTER ROLE ... VALID UNTIL` takes: `infinity`,
+    /// `-infinity`, or an RFC 3339 time in UTC.
+    public let literal: String
+
+    /// Never expires.
+    ///
+    /// A role created without `VALID UNTIL` has NULL, which `ALTER ROLE`
+    /// cannot set again; `'infinity'` means the same: the password never expires.
+    public static let never = RoleExpiry(literal: "infinity")
+
+    public init(literal: String) {
+        self.literal = literal
+    }
+
+    /// That time, in whole seconds as the Secret's annotation keeps it; nil for ``never``.
+    public init(_ date: Date?) {
+        self.literal = date.map(SecretManifest.timestamp) ?? "infinity"
+    }
+
+    public var description: String { literal }
+
+    /// The role's expiry as the server holds it now, read so that it can be
+    /// set back exactly; nil when there is no such role.
+    public static func current(of role: String, on connection: Connection) throws -> RoleExpiry? {
+        // In UTC with microseconds, whatever the session's DateStyle and TimeZone.
+        let row = try connection.query("""
+            SELECT CASE WHEN rolvaliduntil IS NULL OR rolvaliduntil = 'infinity' THEN 'infinity'
+                        WHEN rolvaliduntil = '-infinity' THEN '-infinity'
+                        ELSE pg_catalog.to_char(rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+                   END AS valid_until
+              FROM pg_catalog.pg_roles WHERE rolname = $1
+            """, [role]).first
+        return try row.map { RoleExpiry(literal: try $0.string("valid_until")) }
     }
 }

@@ -27,8 +27,13 @@ public struct RotationJournal: Sendable, Equatable {
     public var rotatedAt: Date
     /// `VALID UNTIL`, from `rotation.validFor`; nil for `'infinity'`.
     public var validUntil: Date?
+    /// The role's `VALID UNTIL` before this rotation, read from the server
+    /// before `ALTER ROLE`: what a rollback sets again. Nil in a journal
+    /// written by a pgcellar that did not record it.
+    public var previousValidUntil: RoleExpiry?
 
-    public init(role: String, database: String, password: String, verifier: String, rotatedAt: Date, validUntil: Date?) {
+    public init(role: String, database: String, password: String, verifier: String, rotatedAt: Date, validUntil: Date?,
+                previousValidUntil: RoleExpiry? = nil) {
         self.role = role
         self.database = database
         self.password = password
@@ -36,6 +41,7 @@ public struct RotationJournal: Sendable, Equatable {
         // Whole seconds, as the Secret's annotation and VALID UNTIL keep them.
         self.rotatedAt = Date(timeIntervalSince1970: rotatedAt.timeIntervalSince1970.rounded(.down))
         self.validUntil = validUntil.map { Date(timeIntervalSince1970: $0.timeIntervalSince1970.rounded(.down)) }
+        self.previousValidUntil = previousValidUntil
     }
 
     /// Where the journal of the Secret at `secretPath` lives.
@@ -79,7 +85,8 @@ public struct RotationJournal: Sendable, Equatable {
         return RotationJournal(
             role: try string("role"), database: try string("database"), password: try string("password"),
             verifier: try string("verifier"), rotatedAt: try time("rotatedAt"),
-            validUntil: object["validUntil"] is String ? try time("validUntil") : nil)
+            validUntil: object["validUntil"] is String ? try time("validUntil") : nil,
+            previousValidUntil: (object["previousValidUntil"] as? String).map(RoleExpiry.init(literal:)))
     }
 
     /// The journal as written: JSON, keys sorted.
@@ -89,6 +96,8 @@ public struct RotationJournal: Sendable, Equatable {
             "password": password, "verifier": verifier, "rotatedAt": SecretManifest.timestamp(rotatedAt),
         ]
         if let validUntil { object["validUntil"] = SecretManifest.timestamp(validUntil) }
+        // An optional key: version 1 readers that predate it ignore it.
+        if let previousValidUntil { object["previousValidUntil"] = previousValidUntil.literal }
         var data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
         data.append(UInt8(ascii: "\n"))
         return data
@@ -116,7 +125,7 @@ extension RotationJournal: CustomStringConvertible, CustomDebugStringConvertible
     public var customMirror: Mirror {
         Mirror(self, children: [
             "role": role, "database": database, "password": "<redacted>", "verifier": "<redacted>",
-            "rotatedAt": rotatedAt, "validUntil": validUntil as Any,
+            "rotatedAt": rotatedAt, "validUntil": validUntil as Any, "previousValidUntil": previousValidUntil as Any,
         ], displayStyle: .struct)
     }
 }

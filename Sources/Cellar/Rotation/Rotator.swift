@@ -26,7 +26,8 @@ import PostgresClient
 /// 5. the Secret manifest is replaced atomically, then the journal removed.
 ///
 /// If the new password does not log in, the previous one (from the current
-/// Secret) is set again and the role's result is a failure that says why.
+/// Secret) is set again, with the `VALID UNTIL` the role had before, and the
+/// role's result is a failure that says why.
 /// One role's failure does not stop the others.
 public final class Rotator {
     public let config: PgcellarConfig
@@ -169,14 +170,17 @@ public final class Rotator {
             return RoleRotationResult(role: role.name, outcome: .fresh, secretFile: secretPath,
                                       rotatedAt: current?.rotatedAt, message: fresh)
         }
-        try checkRoleExists(role, admin: admin)
+        // Read before ALTER ROLE, journaled with the new password: what a
+        // rollback sets again, even when a later run finishes the rotation.
+        let previousExpiry = try checkRoleExists(role, admin: admin)
 
         let rotation = config.effectiveRotation
         let password = try SecureRandom.password(length: rotation.passwordLength, alphabet: rotation.alphabet)
         let journal = RotationJournal(
             role: role.name, database: config.database.name, password: password,
             verifier: try RolePassword.verifier(for: password, role: role.name, on: admin),
-            rotatedAt: now, validUntil: rotation.validFor.map { now.addingTimeInterval($0) })
+            rotatedAt: now, validUntil: rotation.validFor.map { now.addingTimeInterval($0) },
+            previousValidUntil: previousExpiry)
         try journal.write(to: journalPath)
         pauseHook.reached(.beforeAlter)
         return try journaled(journalPath) {
@@ -203,7 +207,7 @@ public final class Rotator {
     private func complete(_ journal: RotationJournal, role: RoleConfig, previous: SecretManifest.Parsed?,
                           secretPath: String, journalPath: String, outcome: RoleRotationResult.Outcome,
                           admin: Connection) throws -> RoleRotationResult {
-        try RolePassword.set(role: role.name, verifier: journal.verifier, validUntil: journal.validUntil, on: admin,
+        try RolePassword.set(role: role.name, verifier: journal.verifier, validUntil: RoleExpiry(journal.validUntil), on: admin,
                              beforeCommit: { pauseHook.reached(.beforeCommit) })
         pauseHook.reached(.afterAlter)
 
@@ -213,7 +217,8 @@ public final class Rotator {
         do {
             try verifyLogin(manifest, admin: admin)
         } catch {
-            return try restore(previous, role: role, after: error, journalPath: journalPath, secretPath: secretPath, admin: admin)
+            return try restore(previous, role: role, after: error, journal: journal, journalPath: journalPath,
+                               secretPath: secretPath, admin: admin)
         }
         pauseHook.reached(.afterVerify)
 
@@ -228,24 +233,32 @@ public final class Rotator {
                                   message: "\(verb) \(role.name): the new password logs in; wrote \(secretPath) (mode 0600)\(expiry)")
     }
 
-    /// The new password did not log in: put the previous one back, so the
-    /// Secret that applications hold stays right, and say why.
-    private func restore(_ previous: SecretManifest.Parsed?, role: RoleConfig, after error: Error, journalPath: String,
-                         secretPath: String, admin: Connection) throws -> RoleRotationResult {
+    /// The new password did not log in: put the previous one back, with the
+    /// `VALID UNTIL` the role had before, so the Secret that applications
+    /// hold stays right and the role expires when it would have; and say why.
+    private func restore(_ previous: SecretManifest.Parsed?, role: RoleConfig, after error: Error, journal: RotationJournal,
+                         journalPath: String, secretPath: String, admin: Connection) throws -> RoleRotationResult {
         let why = "the new password of \(role.name) did not log in (\(error))"
         guard let previous, previous.username == role.name, !previous.password.isEmpty else {
             // Nowhere else holds a password for the role: keep the journal,
             // which has the one the server now has.
             throw RotationError("\(why); there is no previous password to restore (no readable Secret at \(secretPath)), so the new one stays set and journaled in \(journalPath): fix the cause and run rotate again to finish")
         }
-        let validFor = config.effectiveRotation.validFor
-        var validUntil: Date?
-        if let rotatedAt = previous.rotatedAt, let validFor { validUntil = rotatedAt.addingTimeInterval(validFor) }
+        let validUntil: RoleExpiry
+        if let recorded = journal.previousValidUntil {
+            validUntil = recorded
+        } else {
+            // A journal from a pgcellar that did not record the expiry: the
+            // best guess is the one the previous rotation would have set.
+            let validFor = config.effectiveRotation.validFor
+            validUntil = RoleExpiry(previous.rotatedAt.flatMap { rotatedAt in validFor.map { rotatedAt.addingTimeInterval($0) } })
+            logger.warning("\(journalPath) does not record the VALID UNTIL of \(role.name) before the rotation; setting \(validUntil)")
+        }
         let verifier = try RolePassword.verifier(for: previous.password, role: role.name, on: admin)
         try RolePassword.set(role: role.name, verifier: verifier, validUntil: validUntil, on: admin)
         try AtomicFile.removeDurably(path: journalPath)
-        logger.error("\(why); restored the previous password from \(secretPath)")
-        return failure(role, "\(why); restored the previous password from \(secretPath), which is unchanged", restored: true)
+        logger.error("\(why); restored the previous password from \(secretPath) and VALID UNTIL \(validUntil)")
+        return failure(role, "\(why); restored the previous password from \(secretPath), which is unchanged, and VALID UNTIL \(validUntil)", restored: true)
     }
 
     // MARK: - Dry run
@@ -311,14 +324,17 @@ public final class Rotator {
         return "\(current.username) was rotated at \(SecretManifest.timestamp(rotatedAt)), \(Self.describe(age)) ago, less than \(Self.describe(threshold)): left alone"
     }
 
-    private func checkRoleExists(_ role: RoleConfig, admin: Connection) throws {
+    /// - Returns: The role's `VALID UNTIL` now.
+    @discardableResult
+    private func checkRoleExists(_ role: RoleConfig, admin: Connection) throws -> RoleExpiry {
         let row = try admin.query("SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = $1", [role.name]).first
-        guard let row else {
+        guard let row, let expiry = try RoleExpiry.current(of: role.name, on: admin) else {
             throw RotationError("role \(displayQuoted(role.name)) does not exist on \(admin.host):\(admin.port); create it with pgcellar provision -c \(config.source)")
         }
         if try !row.bool("rolcanlogin") {
             logger.warning("role \(role.name) has NOLOGIN on the server: its new password cannot log in until pgcellar provision converges it")
         }
+        return expiry
     }
 
     /// Logs in as the application will — its user, database, sslmode and

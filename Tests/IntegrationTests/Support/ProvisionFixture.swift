@@ -78,8 +78,8 @@ struct ProvisionFixture {
 
     /// Connects as `role` with the password from its Secret, over TLS.
     func connect(as role: String, database: String? = nil) throws -> Connection {
-        try Connection(TestServer.conninfo(user: role, database: database ?? self.database),
-                       overrides: [("password", try password(of: role))])
+        try ConnectionTarget(TestServer.conninfo(user: role, database: database ?? self.database))
+            .overriding("password", try password(of: role)).connect()
     }
 
     func cleanUp() {

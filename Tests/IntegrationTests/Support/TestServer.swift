@@ -37,10 +37,9 @@ enum TestServer {
     @discardableResult
     static func withConnection<T>(database: String? = nil, logger: Logger? = nil,
                                   _ body: (Connection) throws -> T) throws -> T {
-        var overrides: [(String, String)] = []
-        if let database { overrides.append(("dbname", database)) }
-        let connection = try Connection(try dsn(), overrides: overrides,
-                                        logger: logger ?? Logger(label: "test"))
+        var target = ConnectionTarget(try dsn())
+        if let database { target = target.with(database: database) }
+        let connection = try target.connect(logger: logger ?? Logger(label: "test"))
         defer { connection.close() }
         return try body(connection)
     }
