@@ -93,6 +93,7 @@ struct CatalogBuilder {
     /// Reads the catalogs and builds the script's objects.
     /// - Parameter dependencies: pg_depend between user objects, already read.
     mutating func build(dependencies: [DependencyRow]) throws {
+        var clock = StepClock(logger: logger)
         roleQuoting = try RoleQuoting(connection)
         let schemas: [SchemaRow] = try decodeRows(connection, CatalogQueries.schemas)
         let extensions: [ExtensionRow] = try decodeRows(connection, CatalogQueries.extensions)
@@ -107,6 +108,7 @@ struct CatalogBuilder {
         let policies: [PolicyRow] = try decodeRows(connection, CatalogQueries.policies)
         let statistics: [StatisticsRow] = try decodeRows(connection, CatalogQueries.statistics)
         let defaultPrivileges: [DefaultPrivilegeRow] = try decodeRows(connection, CatalogQueries.defaultPrivileges)
+        clock.lap("read \(relations.count) relations, \(types.count) types, \(functions.count) functions, \(constraints.count) constraints, \(indexes.count) indexes")
 
         // Grouped once, so that each relation or domain finds its own in O(1).
         let checksByRelation = Dictionary(grouping: constraints.filter { $0.relationOid != 0 && $0.type == "c" }, by: \.relationOid)
@@ -137,7 +139,9 @@ struct CatalogBuilder {
                 try addDefaultPrivileges(row)
             }
         }
+        clock.lap("built schemas, types and functions")
         let sequenceValues = try readSequenceValues(sequences)
+        clock.lap("read the values of \(sequences.count) sequences")
         for sequence in sequences where !excluded("pg_class", sequence.oid) {
             // An owned sequence goes with its table; a free-standing one by its own name.
             let included = sequence.ownerTableOid.map { includedRelations.contains($0) }
@@ -163,8 +167,10 @@ struct CatalogBuilder {
             try addStatistics(statistic)
         }
 
+        clock.lap("built relations and post-data objects")
         try addComments()
         try addDependencies(dependencies)
+        clock.lap("added comments and dependencies")
         addMaterializedViewRefreshes()
         moveDependenciesOfPreData()
         if selection.dataOnly {
@@ -173,5 +179,22 @@ struct CatalogBuilder {
             objects.removeAll { $0.kind == "SEQUENCE SET" || $0.kind == "MATERIALIZED VIEW DATA" }
             dataTables = []
         }
+    }
+}
+
+/// Times the steps of reading the catalog, for `--verbose`.
+struct StepClock {
+    let logger: Logger
+    private var last = ContinuousClock.now
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// Logs how long the step since the previous lap took.
+    mutating func lap(_ step: @autoclosure () -> String) {
+        let now = ContinuousClock.now
+        logger.debug("catalog: \(step()) in \(now - last)")
+        last = now
     }
 }
