@@ -1,10 +1,13 @@
 import Foundation
 
-/// The catalog queries, each returning one `rows` column of JSON.
+/// The catalog queries. Most return one JSON object a row (`jsonRows`),
+/// which `CatalogCursor` fetches a page at a time through a cursor and
+/// decodes row by row; the largest (`dependencies`) returns plain columns.
 ///
 /// They run inside the export's snapshot with `search_path` empty, so every
 /// `regproc`/`regclass`/`format_type` output comes schema-qualified (except
-/// for `pg_catalog`, which is always searched).
+/// for `pg_catalog`, which is always searched). Each is linear in the size of
+/// the catalogs: correlated subqueries only where an index serves them.
 enum CatalogQueries {
     /// Schemas that hold no user objects.
     static func userSchema(_ alias: String) -> String {
@@ -28,8 +31,9 @@ enum CatalogQueries {
         """
     }
 
-    static func wrap(_ select: String) -> String {
-        "SELECT coalesce(json_agg(x), '[]'::json) AS rows FROM (\(select)) x"
+    /// One `row` column holding each row of `select` as a JSON object, in its order.
+    static func jsonRows(_ select: String) -> String {
+        "SELECT pg_catalog.row_to_json(x)::text AS row FROM (\(select)) x"
     }
 
     static func qualified(_ schema: String, _ name: String) -> String {
@@ -57,7 +61,7 @@ enum CatalogQueries {
         """
     }
 
-    static let schemas = wrap("""
+    static let schemas = jsonRows("""
         SELECT n.oid::int8 AS oid, n.nspname AS name, pg_catalog.quote_ident(n.nspname) AS qname,
                pg_catalog.pg_get_userbyid(n.nspowner) AS owner, \(acl("n.nspacl")) AS acl
         FROM pg_catalog.pg_namespace n
@@ -65,7 +69,7 @@ enum CatalogQueries {
         ORDER BY n.nspname
         """)
 
-    static let extensions = wrap("""
+    static let extensions = jsonRows("""
         SELECT e.oid::int8 AS oid, e.extname AS name, pg_catalog.quote_ident(e.extname) AS qname, n.nspname AS schema,
                pg_catalog.quote_ident(n.nspname) AS qschema, e.extversion AS version
         FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
@@ -73,7 +77,7 @@ enum CatalogQueries {
         ORDER BY e.extname
         """)
 
-    static let relations = wrap("""
+    static let relations = jsonRows("""
         SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, \(qualified("n.nspname", "c.relname")) AS qname,
                c.relkind AS kind, c.relpersistence AS persistence, pg_catalog.pg_get_userbyid(c.relowner) AS owner,
                c.relispartition AS ispartition, pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS partbound,
@@ -97,7 +101,7 @@ enum CatalogQueries {
         ORDER BY n.nspname, c.relname
         """)
 
-    static let sequences = wrap("""
+    static let sequences = jsonRows("""
         SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, \(qualified("n.nspname", "c.relname")) AS qname,
                pg_catalog.pg_get_userbyid(c.relowner) AS owner, pg_catalog.format_type(s.seqtypid, NULL) AS type,
                s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmax::text AS max, s.seqmin::text AS min,
@@ -116,7 +120,7 @@ enum CatalogQueries {
         ORDER BY n.nspname, c.relname
         """)
 
-    static let constraints = wrap("""
+    static let constraints = jsonRows("""
         SELECT co.oid::int8 AS oid, co.conname AS name, pg_catalog.quote_ident(co.conname) AS qname, co.contype AS type,
                co.conrelid::int8 AS "relationOid", coalesce(\(qualified("n.nspname", "c.relname")), '') AS relation,
                coalesce(n.nspname, '') AS "relationSchema", coalesce(c.relname, '') AS "relationName",
@@ -131,13 +135,12 @@ enum CatalogQueries {
         ORDER BY co.conrelid, co.conname
         """)
 
-    static let indexes = wrap("""
+    static let indexes = jsonRows("""
         SELECT i.indexrelid::int8 AS oid, n.nspname AS schema, ic.relname AS name, \(qualified("n.nspname", "ic.relname")) AS qname,
                i.indrelid::int8 AS "tableOid", \(qualified("tn.nspname", "t.relname")) AS "table",
                pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, i.indisclustered AS clustered,
-               i.indisreplident AS "replicaIdentity",
-               (SELECT co.oid::int8 FROM pg_catalog.pg_constraint co WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid
-                  AND co.contype IN ('p', 'u', 'x')) AS "constraintOid",
+               i.indisreplident AS "replicaIdentity", co.oid::int8 AS "constraintOid",
+               i.indisvalid AS valid, i.indisready AS ready, t.relkind AS "tableKind",
                (SELECT \(qualified("pn.nspname", "p.relname")) FROM pg_catalog.pg_inherits h
                   JOIN pg_catalog.pg_class p ON p.oid = h.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
                   WHERE h.inhrelid = i.indexrelid) AS "parentIndex",
@@ -147,11 +150,14 @@ enum CatalogQueries {
         JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
         JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
         JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+        -- pg_constraint has no index on conindid: a join, not a subquery a row
+        LEFT JOIN pg_catalog.pg_constraint co ON co.conrelid = i.indrelid AND co.conindid = i.indexrelid
+             AND co.contype IN ('p', 'u', 'x')
         WHERE t.relkind IN ('r', 'p', 'm') AND \(userSchema("tn")) AND \(notExtensionMember("pg_class", "t.oid"))
         ORDER BY n.nspname, ic.relname
         """)
 
-    static let functions = wrap("""
+    static let functions = jsonRows("""
         SELECT p.oid::int8 AS oid, n.nspname AS schema, p.proname AS name, \(qualified("n.nspname", "p.proname")) AS qname,
                p.prokind AS kind, pg_catalog.pg_get_userbyid(p.proowner) AS owner,
                pg_catalog.pg_get_function_identity_arguments(p.oid) AS "identityArguments",
@@ -168,7 +174,7 @@ enum CatalogQueries {
         ORDER BY n.nspname, p.proname, p.oid
         """)
 
-    static let aggregates = wrap("""
+    static let aggregates = jsonRows("""
         SELECT a.aggfnoid::oid::int8 AS oid, a.aggkind, a.aggtransfn::text AS transfn,
                pg_catalog.format_type(a.aggtranstype, NULL) AS transtype, a.aggtransspace AS transspace,
                CASE WHEN a.aggfinalfn::oid <> 0 THEN a.aggfinalfn::text END AS finalfn, a.aggfinalextra AS finalextra,
@@ -193,7 +199,7 @@ enum CatalogQueries {
         WHERE \(userSchema("n")) AND \(notExtensionMember("pg_proc", "p.oid"))
         """)
 
-    static let types = wrap("""
+    static let types = jsonRows("""
         SELECT t.oid::int8 AS oid, n.nspname AS schema, t.typname AS name, \(qualified("n.nspname", "t.typname")) AS qname,
                t.typtype AS kind, pg_catalog.pg_get_userbyid(t.typowner) AS owner, \(acl("t.typacl")) AS acl,
                CASE WHEN t.typtype = 'e' THEN (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)
@@ -228,7 +234,7 @@ enum CatalogQueries {
         ORDER BY n.nspname, t.typname
         """)
 
-    static let triggers = wrap("""
+    static let triggers = jsonRows("""
         SELECT t.oid::int8 AS oid, t.tgname AS name, pg_catalog.quote_ident(t.tgname) AS qname, t.tgrelid::int8 AS "tableOid",
                \(qualified("n.nspname", "c.relname")) AS "table", n.nspname AS schema, c.relname AS "tableName",
                pg_catalog.pg_get_triggerdef(t.oid, false) AS definition, t.tgenabled AS enabled
@@ -239,12 +245,12 @@ enum CatalogQueries {
         ORDER BY n.nspname, c.relname, t.tgname
         """)
 
-    static let policies = wrap("""
+    static let policies = jsonRows("""
         SELECT p.oid::int8 AS oid, p.polname AS name, pg_catalog.quote_ident(p.polname) AS qname, p.polrelid::int8 AS "tableOid",
                \(qualified("n.nspname", "c.relname")) AS "table", n.nspname AS schema, c.relname AS "tableName",
                p.polpermissive AS permissive, p.polcmd AS command,
-               CASE WHEN p.polroles = '{0}' THEN NULL ELSE (SELECT json_agg(CASE WHEN u.r = 0 THEN 'PUBLIC'
-                    ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(u.r)) END ORDER BY u.ord)
+               CASE WHEN p.polroles = '{0}' THEN NULL ELSE (SELECT json_agg(CASE WHEN u.r <> 0
+                    THEN pg_catalog.pg_get_userbyid(u.r) END ORDER BY u.ord)
                   FROM unnest(p.polroles) WITH ORDINALITY AS u(r, ord)) END AS roles,
                pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS qual,
                pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS "withCheck"
@@ -255,7 +261,7 @@ enum CatalogQueries {
         ORDER BY n.nspname, c.relname, p.polname
         """)
 
-    static let statistics = wrap("""
+    static let statistics = jsonRows("""
         SELECT s.oid::int8 AS oid, n.nspname AS schema, s.stxname AS name, \(qualified("n.nspname", "s.stxname")) AS qname,
                pg_catalog.pg_get_userbyid(s.stxowner) AS owner, pg_catalog.pg_get_statisticsobjdef(s.oid) AS definition,
                s.stxrelid::int8 AS "tableOid", s.stxstattarget AS stattarget
@@ -265,7 +271,7 @@ enum CatalogQueries {
         ORDER BY n.nspname, s.stxname
         """)
 
-    static let defaultPrivileges = wrap("""
+    static let defaultPrivileges = jsonRows("""
         SELECT d.oid::int8 AS oid, pg_catalog.pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema,
                pg_catalog.quote_ident(n.nspname) AS qschema, d.defaclobjtype AS objtype, \(acl("d.defaclacl")) AS acl
         FROM pg_catalog.pg_default_acl d
@@ -273,23 +279,35 @@ enum CatalogQueries {
         ORDER BY 2, 3 NULLS FIRST, 5
         """)
 
-    static let dependencies = wrap("""
+    /// pg_depend between user objects, as plain columns (the largest catalog
+    /// read; a column dependency counts as one on its relation).
+    static let dependencies = """
         SELECT d.classid::pg_catalog.regclass::text AS catalog, d.objid::int8 AS oid,
-               d.refclassid::pg_catalog.regclass::text AS "refCatalog", d.refobjid::int8 AS "refOid", d.deptype AS type
+               d.refclassid::pg_catalog.regclass::text AS ref_catalog, d.refobjid::int8 AS ref_oid, d.deptype AS type
         FROM pg_catalog.pg_depend d
-        WHERE d.deptype IN ('n', 'a', 'i', 'e') AND d.objid >= 16384 AND d.refobjid >= 16384
-        """)
+        WHERE d.deptype IN ('n', 'a', 'i', 'e', 'P', 'S') AND d.objid >= 16384 AND d.refobjid >= 16384
+        """
+
+    /// Every role's name and the server's quoting of it.
+    static let roleNames = "SELECT r.rolname AS name, pg_catalog.quote_ident(r.rolname) AS qname FROM pg_catalog.pg_roles r"
+
+    /// Names of excluded objects, for warnings: `$1` catalogs, `$2` oids.
+    static let describeObjects = """
+        SELECT u.catalog, u.oid::int8 AS oid,
+               pg_catalog.pg_describe_object(u.catalog::pg_catalog.regclass, u.oid, 0) AS description
+        FROM unnest($1::text[], $2::oid[]) AS u(catalog, oid)
+        """
 
     /// Catalog rows that stand for another object: array types for their
     /// element type, row types for their relation, view rules for their view.
-    static let links = wrap("""
+    static let links = """
         SELECT 'type-element' AS link, t.oid::int8 AS oid, t.typelem::int8 AS target FROM pg_catalog.pg_type t
           WHERE t.oid >= 16384 AND t.typelem <> 0 AND t.typlen = -1
         UNION ALL
         SELECT 'type-relation', t.oid::int8, t.typrelid::int8 FROM pg_catalog.pg_type t WHERE t.oid >= 16384 AND t.typrelid <> 0
         UNION ALL
         SELECT 'rule', r.oid::int8, r.ev_class::int8 FROM pg_catalog.pg_rewrite r WHERE r.oid >= 16384 AND r.rulename = '_RETURN'
-        """)
+        """
 
     /// Extension configuration tables, whose rows pg_dump exports with the
     /// extension (pg_extension_config_dump).
@@ -313,7 +331,7 @@ enum CatalogQueries {
         WHERE toast.reloptions IS NOT NULL AND \(userSchema("n"))
         """
 
-    static let descriptions = wrap("""
+    static let descriptions = jsonRows("""
         SELECT d.classoid::pg_catalog.regclass::text AS catalog, d.objoid::int8 AS oid, d.objsubid AS sub, d.description
         FROM pg_catalog.pg_description d
         WHERE d.objoid >= 16384 OR (d.classoid = 'pg_namespace'::pg_catalog.regclass AND d.objoid = 2200)
@@ -327,7 +345,7 @@ enum CatalogQueries {
         FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()
         """
 
-    static let databaseSettings = wrap("""
+    static let databaseSettings = jsonRows("""
         SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(s.setrole) END AS role, s.setconfig AS config
         FROM pg_catalog.pg_db_role_setting s
         JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase
@@ -335,50 +353,56 @@ enum CatalogQueries {
         ORDER BY 1 NULLS FIRST
         """)
 
-    /// Object kinds the exporter does not write, with the objects' names.
+    /// Object kinds the exporter does not write. Each query returns the
+    /// objects' `name`s and, as pg_depend names them, their `catalog` and
+    /// `oid` (NULL for what is no object), so that --exclude-unsupported can
+    /// also leave out whatever depends on them.
     static let unsupported: [(kind: String, query: String)] = [
-        ("large object", "SELECT 'large object ' || l.oid::int8 AS name FROM pg_catalog.pg_largeobject_metadata l ORDER BY l.oid"),
-        ("event trigger", "SELECT 'event trigger ' || pg_catalog.quote_ident(e.evtname) AS name FROM pg_catalog.pg_event_trigger e WHERE \(notExtensionMember("pg_event_trigger", "e.oid"))"),
-        ("publication", "SELECT 'publication ' || pg_catalog.quote_ident(p.pubname) AS name FROM pg_catalog.pg_publication p"),
-        ("subscription", "SELECT 'subscription ' || pg_catalog.quote_ident(s.subname) AS name FROM pg_catalog.pg_subscription s JOIN pg_catalog.pg_database d ON d.oid = s.subdbid WHERE d.datname = pg_catalog.current_database()"),
-        ("foreign-data wrapper", "SELECT 'foreign-data wrapper ' || pg_catalog.quote_ident(w.fdwname) AS name FROM pg_catalog.pg_foreign_data_wrapper w WHERE \(notExtensionMember("pg_foreign_data_wrapper", "w.oid"))"),
-        ("foreign server", "SELECT 'foreign server ' || pg_catalog.quote_ident(s.srvname) AS name FROM pg_catalog.pg_foreign_server s WHERE \(notExtensionMember("pg_foreign_server", "s.oid"))"),
+        ("large object", "SELECT 'pg_largeobject' AS catalog, l.oid::int8 AS oid, 'large object ' || l.oid::int8 AS name FROM pg_catalog.pg_largeobject_metadata l ORDER BY l.oid"),
+        ("event trigger", "SELECT 'pg_event_trigger' AS catalog, e.oid::int8 AS oid, 'event trigger ' || pg_catalog.quote_ident(e.evtname) AS name FROM pg_catalog.pg_event_trigger e WHERE \(notExtensionMember("pg_event_trigger", "e.oid"))"),
+        ("publication", "SELECT 'pg_publication' AS catalog, p.oid::int8 AS oid, 'publication ' || pg_catalog.quote_ident(p.pubname) AS name FROM pg_catalog.pg_publication p"),
+        ("subscription", "SELECT 'pg_subscription' AS catalog, s.oid::int8 AS oid, 'subscription ' || pg_catalog.quote_ident(s.subname) AS name FROM pg_catalog.pg_subscription s JOIN pg_catalog.pg_database d ON d.oid = s.subdbid WHERE d.datname = pg_catalog.current_database()"),
+        ("foreign-data wrapper", "SELECT 'pg_foreign_data_wrapper' AS catalog, w.oid::int8 AS oid, 'foreign-data wrapper ' || pg_catalog.quote_ident(w.fdwname) AS name FROM pg_catalog.pg_foreign_data_wrapper w WHERE \(notExtensionMember("pg_foreign_data_wrapper", "w.oid"))"),
+        ("foreign server", "SELECT 'pg_foreign_server' AS catalog, s.oid::int8 AS oid, 'foreign server ' || pg_catalog.quote_ident(s.srvname) AS name FROM pg_catalog.pg_foreign_server s WHERE \(notExtensionMember("pg_foreign_server", "s.oid"))"),
         ("foreign table / other relation", """
-            SELECT 'foreign table ' || \(qualified("n.nspname", "c.relname")) AS name
+            SELECT 'pg_class' AS catalog, c.oid::int8 AS oid, 'foreign table ' || \(qualified("n.nspname", "c.relname")) AS name
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('f') AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
             """),
         ("typed table", """
-            SELECT 'typed table ' || \(qualified("n.nspname", "c.relname")) AS name
+            SELECT 'pg_class' AS catalog, c.oid::int8 AS oid, 'typed table ' || \(qualified("n.nspname", "c.relname")) AS name
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE c.reloftype <> 0 AND c.relkind IN ('r', 'p') AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
             """),
         ("rule", """
-            SELECT 'rule ' || pg_catalog.quote_ident(r.rulename) || ' on ' || \(qualified("n.nspname", "c.relname")) AS name
+            SELECT 'pg_rewrite' AS catalog, r.oid::int8 AS oid,
+                   'rule ' || pg_catalog.quote_ident(r.rulename) || ' on ' || \(qualified("n.nspname", "c.relname")) AS name
             FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE r.rulename <> '_RETURN' AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
             """),
-        ("operator", "SELECT 'operator ' || o.oid::pg_catalog.regoperator::text AS name FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_operator", "o.oid"))"),
-        ("operator class", "SELECT 'operator class ' || \(qualified("n.nspname", "o.opcname")) AS name FROM pg_catalog.pg_opclass o JOIN pg_catalog.pg_namespace n ON n.oid = o.opcnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_opclass", "o.oid"))"),
-        ("operator family", "SELECT 'operator family ' || \(qualified("n.nspname", "o.opfname")) AS name FROM pg_catalog.pg_opfamily o JOIN pg_catalog.pg_namespace n ON n.oid = o.opfnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_opfamily", "o.oid"))"),
-        ("cast", "SELECT 'cast (' || pg_catalog.format_type(c.castsource, NULL) || ' AS ' || pg_catalog.format_type(c.casttarget, NULL) || ')' AS name FROM pg_catalog.pg_cast c WHERE c.oid >= 16384 AND \(notExtensionMember("pg_cast", "c.oid")) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_cast'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'i')"),
-        ("collation", "SELECT 'collation ' || \(qualified("n.nspname", "c.collname")) AS name FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_collation", "c.oid"))"),
-        ("conversion", "SELECT 'conversion ' || \(qualified("n.nspname", "c.conname")) AS name FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_conversion", "c.oid"))"),
-        ("text search configuration", "SELECT 'text search configuration ' || \(qualified("n.nspname", "c.cfgname")) AS name FROM pg_catalog.pg_ts_config c JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_config", "c.oid"))"),
-        ("text search dictionary", "SELECT 'text search dictionary ' || \(qualified("n.nspname", "c.dictname")) AS name FROM pg_catalog.pg_ts_dict c JOIN pg_catalog.pg_namespace n ON n.oid = c.dictnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_dict", "c.oid"))"),
-        ("text search parser", "SELECT 'text search parser ' || \(qualified("n.nspname", "c.prsname")) AS name FROM pg_catalog.pg_ts_parser c JOIN pg_catalog.pg_namespace n ON n.oid = c.prsnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_parser", "c.oid"))"),
-        ("text search template", "SELECT 'text search template ' || \(qualified("n.nspname", "c.tmplname")) AS name FROM pg_catalog.pg_ts_template c JOIN pg_catalog.pg_namespace n ON n.oid = c.tmplnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_template", "c.oid"))"),
-        ("transform", "SELECT 'transform for ' || pg_catalog.format_type(t.trftype, NULL) AS name FROM pg_catalog.pg_transform t WHERE \(notExtensionMember("pg_transform", "t.oid"))"),
-        ("procedural language", "SELECT 'language ' || pg_catalog.quote_ident(l.lanname) AS name FROM pg_catalog.pg_language l WHERE l.oid >= 16384 AND \(notExtensionMember("pg_language", "l.oid"))"),
-        ("access method", "SELECT 'access method ' || pg_catalog.quote_ident(a.amname) AS name FROM pg_catalog.pg_am a WHERE a.oid >= 16384 AND \(notExtensionMember("pg_am", "a.oid"))"),
+        ("operator", "SELECT 'pg_operator' AS catalog, o.oid::int8 AS oid, 'operator ' || o.oid::pg_catalog.regoperator::text AS name FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_operator", "o.oid"))"),
+        ("operator class", "SELECT 'pg_opclass' AS catalog, o.oid::int8 AS oid, 'operator class ' || \(qualified("n.nspname", "o.opcname")) AS name FROM pg_catalog.pg_opclass o JOIN pg_catalog.pg_namespace n ON n.oid = o.opcnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_opclass", "o.oid"))"),
+        ("operator family", "SELECT 'pg_opfamily' AS catalog, o.oid::int8 AS oid, 'operator family ' || \(qualified("n.nspname", "o.opfname")) AS name FROM pg_catalog.pg_opfamily o JOIN pg_catalog.pg_namespace n ON n.oid = o.opfnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_opfamily", "o.oid"))"),
+        ("cast", "SELECT 'pg_cast' AS catalog, c.oid::int8 AS oid, 'cast (' || pg_catalog.format_type(c.castsource, NULL) || ' AS ' || pg_catalog.format_type(c.casttarget, NULL) || ')' AS name FROM pg_catalog.pg_cast c WHERE c.oid >= 16384 AND \(notExtensionMember("pg_cast", "c.oid")) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_cast'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'i')"),
+        ("collation", "SELECT 'pg_collation' AS catalog, c.oid::int8 AS oid, 'collation ' || \(qualified("n.nspname", "c.collname")) AS name FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_collation", "c.oid"))"),
+        ("conversion", "SELECT 'pg_conversion' AS catalog, c.oid::int8 AS oid, 'conversion ' || \(qualified("n.nspname", "c.conname")) AS name FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_conversion", "c.oid"))"),
+        ("text search configuration", "SELECT 'pg_ts_config' AS catalog, c.oid::int8 AS oid, 'text search configuration ' || \(qualified("n.nspname", "c.cfgname")) AS name FROM pg_catalog.pg_ts_config c JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_config", "c.oid"))"),
+        ("text search dictionary", "SELECT 'pg_ts_dict' AS catalog, c.oid::int8 AS oid, 'text search dictionary ' || \(qualified("n.nspname", "c.dictname")) AS name FROM pg_catalog.pg_ts_dict c JOIN pg_catalog.pg_namespace n ON n.oid = c.dictnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_dict", "c.oid"))"),
+        ("text search parser", "SELECT 'pg_ts_parser' AS catalog, c.oid::int8 AS oid, 'text search parser ' || \(qualified("n.nspname", "c.prsname")) AS name FROM pg_catalog.pg_ts_parser c JOIN pg_catalog.pg_namespace n ON n.oid = c.prsnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_parser", "c.oid"))"),
+        ("text search template", "SELECT 'pg_ts_template' AS catalog, c.oid::int8 AS oid, 'text search template ' || \(qualified("n.nspname", "c.tmplname")) AS name FROM pg_catalog.pg_ts_template c JOIN pg_catalog.pg_namespace n ON n.oid = c.tmplnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_template", "c.oid"))"),
+        ("transform", "SELECT 'pg_transform' AS catalog, t.oid::int8 AS oid, 'transform for ' || pg_catalog.format_type(t.trftype, NULL) AS name FROM pg_catalog.pg_transform t WHERE \(notExtensionMember("pg_transform", "t.oid"))"),
+        ("procedural language", "SELECT 'pg_language' AS catalog, l.oid::int8 AS oid, 'language ' || pg_catalog.quote_ident(l.lanname) AS name FROM pg_catalog.pg_language l WHERE l.oid >= 16384 AND \(notExtensionMember("pg_language", "l.oid"))"),
+        ("access method", "SELECT 'pg_am' AS catalog, a.oid::int8 AS oid, 'access method ' || pg_catalog.quote_ident(a.amname) AS name FROM pg_catalog.pg_am a WHERE a.oid >= 16384 AND \(notExtensionMember("pg_am", "a.oid"))"),
         ("base or pseudo type", """
-            SELECT CASE t.typtype WHEN 'b' THEN 'base type ' ELSE 'pseudo-type ' END || \(qualified("n.nspname", "t.typname")) AS name
+            SELECT 'pg_type' AS catalog, t.oid::int8 AS oid,
+                   CASE t.typtype WHEN 'b' THEN 'base type ' ELSE 'pseudo-type ' END || \(qualified("n.nspname", "t.typname")) AS name
             FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
             WHERE t.typtype IN ('b', 'p') AND t.typelem = 0 AND \(userSchema("n")) AND \(notExtensionMember("pg_type", "t.oid"))
             """),
-        ("security label", "SELECT 'security label on ' || l.classoid::pg_catalog.regclass::text || ' ' || l.objoid AS name FROM pg_catalog.pg_seclabel l WHERE l.objoid >= 16384"),
+        // A label is a property of its object, not an object others depend on.
+        ("security label", "SELECT NULL::text AS catalog, NULL::int8 AS oid, 'security label on ' || l.classoid::pg_catalog.regclass::text || ' ' || l.objoid AS name FROM pg_catalog.pg_seclabel l WHERE l.objoid >= 16384"),
         ("ordered-set aggregate", """
-            SELECT 'ordered-set aggregate ' || p.oid::pg_catalog.regprocedure::text AS name
+            SELECT 'pg_proc' AS catalog, p.oid::int8 AS oid, 'ordered-set aggregate ' || p.oid::pg_catalog.regprocedure::text AS name
             FROM pg_catalog.pg_aggregate a JOIN pg_catalog.pg_proc p ON p.oid = a.aggfnoid JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
             WHERE a.aggkind <> 'n' AND \(userSchema("n")) AND \(notExtensionMember("pg_proc", "p.oid"))
             """),

@@ -1,10 +1,12 @@
 import Foundation
 
-// Rows the catalog queries return as JSON (json_agg), decoded in one piece.
-// Names come twice: raw (for metadata) and quoted by the server's
-// quote_ident (for SQL), so quoting follows the server's keyword list.
+// Rows the catalog queries return, one JSON object per row (row_to_json),
+// decoded row by row. Names come twice: raw (for metadata) and quoted by the
+// server's quote_ident (for SQL), so quoting follows the server's keyword
+// list. Role names come raw only: SQL quotes them through `RoleQuoting`.
 
 struct PrivilegeRow: Decodable {
+    /// Raw role names, as in pg_roles.
     var grantor: String
     /// nil for PUBLIC.
     var grantee: String?
@@ -115,7 +117,13 @@ struct IndexRow: Decodable {
     var constraintOid: UInt32?
     var parentIndex: String?
     var parentIndexOid: UInt32?
-    var statTargets: [String]?
+    /// `indisvalid` and `indisready`: false for an index a failed
+    /// `CREATE INDEX CONCURRENTLY` left behind, or (valid only) for a
+    /// partitioned table's index that not every partition's index is attached to yet.
+    var valid: Bool
+    var ready: Bool
+    /// The relkind of the indexed table.
+    var tableKind: String
 }
 
 struct FunctionRow: Decodable {
@@ -202,17 +210,37 @@ struct PolicyRow: Decodable {
     var tableName: String
     var permissive: Bool
     var command: String
-    var roles: [String]?
+    /// Raw role names, nil for PUBLIC; the whole list nil when the policy
+    /// applies to PUBLIC alone (no TO clause).
+    var roles: [String?]?
     var qual: String?
     var withCheck: String?
 }
 
-struct DependencyRow: Decodable {
+/// One pg_depend row between user objects: (catalog, oid) depends on (refCatalog, refOid).
+struct DependencyRow: Equatable {
     var catalog: String
     var oid: UInt32
     var refCatalog: String
     var refOid: UInt32
-    var type: String
+    var type: DependencyType
+
+    var key: ObjectKey { ObjectKey(catalog: catalog, oid: oid) }
+    var refKey: ObjectKey { ObjectKey(catalog: refCatalog, oid: refOid) }
+}
+
+/// pg_depend's `deptype`.
+struct DependencyType: RawRepresentable, Hashable {
+    var rawValue: String
+
+    static let normal = DependencyType(rawValue: "n")
+    static let auto = DependencyType(rawValue: "a")
+    /// The dependent object is part of the referenced one's implementation
+    /// (an array type of its element type, a view's rule of its view).
+    static let `internal` = DependencyType(rawValue: "i")
+    static let partitionPrimary = DependencyType(rawValue: "P")
+    static let partitionSecondary = DependencyType(rawValue: "S")
+    static let extensionMember = DependencyType(rawValue: "e")
 }
 
 struct DescriptionRow: Decodable {
@@ -220,6 +248,15 @@ struct DescriptionRow: Decodable {
     var oid: UInt32
     var sub: Int
     var description: String
+}
+
+/// An object of a kind the export does not write (`CatalogQueries.unsupported`).
+struct UnsupportedRow {
+    /// How warnings and errors name it.
+    var name: String
+    /// Its (catalog, oid) as pg_depend names it; nil for what is no object
+    /// (a security label, the rows of an extension's configuration table).
+    var key: ObjectKey?
 }
 
 struct StatisticsRow: Decodable {
@@ -257,11 +294,4 @@ struct DefaultPrivilegeRow: Decodable {
     var qschema: String?
     var objtype: String
     var acl: [PrivilegeRow]?
-}
-
-struct CatalogLinkRow: Decodable {
-    /// "type-element", "type-relation" or "rule".
-    var link: String
-    var oid: UInt32
-    var target: UInt32
 }

@@ -1,0 +1,61 @@
+// Dependencies between script objects, from pg_depend.
+
+extension CatalogBuilder {
+    /// Turns pg_depend into dependencies between script objects, each
+    /// catalog object resolved to the object that stands for it.
+    mutating func addDependencies(_ rows: [DependencyRow]) throws {
+        var stand: [ObjectKey: ObjectKey] = [:]
+        try CatalogCursor.forEachPage(connection, CatalogQueries.links) { page in
+            let columns = ["link", "oid", "target"].map { page.columnIndex($0) ?? 0 }
+            for index in 0..<page.rowCount {
+                guard let link = page.value(index, columns[0]), let oid = page.value(index, columns[1]).flatMap(UInt32.init),
+                      let target = page.value(index, columns[2]).flatMap(UInt32.init) else { continue }
+                switch link {
+                case "type-element": stand[ObjectKey(catalog: "pg_type", oid: oid)] = ObjectKey(catalog: "pg_type", oid: target)
+                case "type-relation": stand[ObjectKey(catalog: "pg_type", oid: oid)] = ObjectKey(catalog: "pg_class", oid: target)
+                case "rule": stand[ObjectKey(catalog: "pg_rewrite", oid: oid)] = ObjectKey(catalog: "pg_class", oid: target)
+                default: break
+                }
+            }
+        }
+        var extensionOf: [ObjectKey: ObjectKey] = [:]
+        for row in rows where row.type == .extensionMember && row.refCatalog == "pg_extension" {
+            extensionOf[ObjectKey(catalog: row.catalog, oid: row.oid)] = ObjectKey(catalog: "pg_extension", oid: row.refOid)
+        }
+        func resolve(_ key: ObjectKey) -> ObjectKey? {
+            var current = key
+            for _ in 0..<4 {
+                if let found = represented[current] { return found }
+                if let member = extensionOf[current] { return represented[member] }
+                guard let next = stand[current] else { return nil }
+                current = next
+            }
+            return nil
+        }
+        var positions: [ObjectKey: Int] = [:]
+        for (position, object) in objects.enumerated() where object.key.part.isEmpty { positions[object.key] = position }
+        for row in rows where row.type == .normal || row.type == .auto || row.type == .internal {
+            guard let from = resolve(ObjectKey(catalog: row.catalog, oid: row.oid)),
+                  let to = resolve(ObjectKey(catalog: row.refCatalog, oid: row.refOid)), from != to,
+                  let position = positions[from] else { continue }
+            // A serial's sequence is created before its table; OWNED BY comes after both.
+            if row.type == .auto, objects[position].kind == "SEQUENCE", row.refCatalog == "pg_class" { continue }
+            objects[position].dependencies.insert(to)
+        }
+    }
+
+    /// pg_dump moves a post-data object into pre-data when a pre-data object
+    /// needs it (a view that relies on a primary key for GROUP BY).
+    mutating func moveDependenciesOfPreData() {
+        var positions: [ObjectKey: Int] = [:]
+        for (position, object) in objects.enumerated() { positions[object.key] = position }
+        var queue = objects.indices.filter { objects[$0].section == .preData }
+        while let position = queue.popLast() {
+            for dependency in objects[position].dependencies {
+                guard let target = positions[dependency], objects[target].section == .postData else { continue }
+                objects[target].section = .preData
+                queue.append(target)
+            }
+        }
+    }
+}

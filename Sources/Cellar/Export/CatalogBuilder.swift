@@ -1,0 +1,200 @@
+import Foundation
+import Logging
+import PostgresClient
+
+/// Turns catalog rows into script pieces. One builder per export.
+///
+/// Its cost grows as n log n with the schema at worst: rows are grouped once
+/// by the oid they belong to, and every look-up inside a loop over objects
+/// goes through a dictionary or set keyed by oid.
+struct CatalogBuilder {
+    let connection: Connection
+    let selection: ExportSelection
+    let exclusions: CatalogExclusions
+    let logger: Logger
+    let tablePatterns: [NamePattern]
+    let excludedPatterns: [NamePattern]
+    var roleQuoting = RoleQuoting(quoted: [:])
+
+    var objects: [DumpObject] = []
+    /// Keys of `objects`, to ask whether one was added.
+    var addedKeys = Set<ObjectKey>()
+    var dataTables: [TableDataSource] = []
+    var roles: [String: Set<String>] = [:]
+
+    /// (catalog, oid) → the object standing for it in the script.
+    var represented: [ObjectKey: ObjectKey] = [:]
+    /// Comment targets: (catalog, oid) → how COMMENT ON names it.
+    var commentTargets: [ObjectKey: CommentTarget] = [:]
+    var includedRelations = Set<UInt32>()
+    var relationsByOid: [UInt32: RelationRow] = [:]
+    /// Indexes that are a table's replica identity or clustering index.
+    var indexOptions: [UInt32: IndexRow] = [:]
+    /// Indexes left out (invalid, or excluded): their INDEX ATTACH goes too.
+    var skippedIndexes = Set<UInt32>()
+
+    struct CommentTarget {
+        var target: String
+        var key: ObjectKey
+        var section: DumpSection
+        var schema: String?
+        var name: String
+        var owner: String?
+        var columns: [Int: String] = [:]
+        /// The quoted, qualified name that COMMENT ON COLUMN prefixes.
+        var qualifiedName: String? = nil
+    }
+
+    init(connection: Connection, selection: ExportSelection, exclusions: CatalogExclusions = CatalogExclusions(),
+         logger: Logger) throws {
+        self.connection = connection
+        self.selection = selection
+        self.exclusions = exclusions
+        self.logger = logger
+        tablePatterns = selection.tables.map(NamePattern.init)
+        excludedPatterns = selection.excludedTables.map(NamePattern.init)
+    }
+
+    /// Whether objects outside tables (schemas, types, functions) are exported.
+    var wholeDatabase: Bool { selection.tables.isEmpty }
+
+    func schemaIncluded(_ schema: String) -> Bool {
+        selection.schemas.isEmpty || selection.schemas.contains(schema)
+    }
+
+    func relationIncluded(schema: String, name: String) -> Bool {
+        guard schemaIncluded(schema) else { return false }
+        if excludedPatterns.contains(where: { $0.matches(schema: schema, name: name) }) { return false }
+        return tablePatterns.isEmpty || tablePatterns.contains { $0.matches(schema: schema, name: name) }
+    }
+
+    /// Whether --exclude-unsupported leaves the object out.
+    func excluded(_ catalog: String, _ oid: UInt32) -> Bool {
+        exclusions.contains(ObjectKey(catalog: catalog, oid: oid))
+    }
+
+    /// Records a role the script names, by its raw name.
+    mutating func noteRole(_ role: String?, as use: String) {
+        guard let role, !role.isEmpty else { return }
+        roles[role, default: []].insert(use)
+    }
+
+    mutating func add(_ object: DumpObject) {
+        objects.append(object)
+        addedKeys.insert(object.key)
+    }
+
+    mutating func commentable(_ catalog: String, _ oid: UInt32, _ target: CommentTarget) {
+        commentTargets[ObjectKey(catalog: catalog, oid: oid)] = target
+    }
+
+    // MARK: - Building
+
+    /// Reads the catalogs and builds the script's objects.
+    /// - Parameter dependencies: pg_depend between user objects, already read.
+    mutating func build(dependencies: [DependencyRow]) throws {
+        var clock = StepClock(logger: logger)
+        roleQuoting = try RoleQuoting(connection)
+        let schemas: [SchemaRow] = try decodeRows(connection, CatalogQueries.schemas)
+        let extensions: [ExtensionRow] = try decodeRows(connection, CatalogQueries.extensions)
+        let types: [TypeRow] = try decodeRows(connection, CatalogQueries.types)
+        let functions: [FunctionRow] = try decodeRows(connection, CatalogQueries.functions)
+        let aggregates: [AggregateRow] = try decodeRows(connection, CatalogQueries.aggregates)
+        let relations: [RelationRow] = try decodeRows(connection, CatalogQueries.relations)
+        let sequences: [SequenceRow] = try decodeRows(connection, CatalogQueries.sequences)
+        let constraints: [ConstraintRow] = try decodeRows(connection, CatalogQueries.constraints)
+        let indexes: [IndexRow] = try decodeRows(connection, CatalogQueries.indexes)
+        let triggers: [TriggerRow] = try decodeRows(connection, CatalogQueries.triggers)
+        let policies: [PolicyRow] = try decodeRows(connection, CatalogQueries.policies)
+        let statistics: [StatisticsRow] = try decodeRows(connection, CatalogQueries.statistics)
+        let defaultPrivileges: [DefaultPrivilegeRow] = try decodeRows(connection, CatalogQueries.defaultPrivileges)
+        clock.lap("read \(relations.count) relations, \(types.count) types, \(functions.count) functions, \(constraints.count) constraints, \(indexes.count) indexes")
+
+        // Grouped once, so that each relation or domain finds its own in O(1).
+        let checksByRelation = Dictionary(grouping: constraints.filter { $0.relationOid != 0 && $0.type == "c" }, by: \.relationOid)
+        let constraintsByType = Dictionary(grouping: constraints.filter { $0.typeOid != 0 }, by: \.typeOid)
+
+        for relation in relations {
+            relationsByOid[relation.oid] = relation
+            if relationIncluded(schema: relation.schema, name: relation.name), !excluded("pg_class", relation.oid) {
+                includedRelations.insert(relation.oid)
+            }
+        }
+
+        if wholeDatabase {
+            for schema in schemas where schemaIncluded(schema.name) { try addSchema(schema) }
+            if selection.schemas.isEmpty { for extension_ in extensions { addExtension(extension_) } }
+            for type in types where schemaIncluded(type.schema) && !excluded("pg_type", type.oid) {
+                try addType(type, domainConstraints: constraintsByType[type.oid] ?? [])
+            }
+            let aggregatesByOid = Dictionary(aggregates.map { ($0.oid, $0) }, uniquingKeysWith: { first, _ in first })
+            for function in functions where schemaIncluded(function.schema) && !excluded("pg_proc", function.oid) {
+                if function.kind == "a" {
+                    if let aggregate = aggregatesByOid[function.oid], aggregate.aggkind == "n" { try addAggregate(function, aggregate) }
+                } else {
+                    try addFunction(function)
+                }
+            }
+            for row in defaultPrivileges where row.schema.map(schemaIncluded) ?? selection.schemas.isEmpty {
+                try addDefaultPrivileges(row)
+            }
+        }
+        clock.lap("built schemas, types and functions")
+        let sequenceValues = try readSequenceValues(sequences)
+        clock.lap("read the values of \(sequences.count) sequences")
+        for sequence in sequences where !excluded("pg_class", sequence.oid) {
+            // An owned sequence goes with its table; a free-standing one by its own name.
+            let included = sequence.ownerTableOid.map { includedRelations.contains($0) }
+                ?? relationIncluded(schema: sequence.schema, name: sequence.name)
+            if included { try addSequence(sequence, value: sequenceValues[sequence.oid]) }
+        }
+        for relation in relations where includedRelations.contains(relation.oid) {
+            try addRelation(relation, checks: checksByRelation[relation.oid] ?? [])
+        }
+        for index in indexes where index.replicaIdentity || index.clustered { indexOptions[index.oid] = index }
+        for constraint in constraints where constraint.relationOid != 0 && includedRelations.contains(constraint.relationOid) {
+            addConstraint(constraint)
+        }
+        for index in indexes where includedRelations.contains(index.tableOid) { addIndex(index) }
+        for index in indexes where includedRelations.contains(index.tableOid) { addIndexAttach(index) }
+        for trigger in triggers where includedRelations.contains(trigger.tableOid) && !excluded("pg_trigger", trigger.oid) {
+            addTrigger(trigger)
+        }
+        for policy in policies where includedRelations.contains(policy.tableOid) && !excluded("pg_policy", policy.oid) {
+            try addPolicy(policy)
+        }
+        for statistic in statistics where includedRelations.contains(statistic.tableOid) && !excluded("pg_statistic_ext", statistic.oid) {
+            try addStatistics(statistic)
+        }
+
+        clock.lap("built relations and post-data objects")
+        try addComments()
+        try addDependencies(dependencies)
+        clock.lap("added comments and dependencies")
+        addMaterializedViewRefreshes()
+        moveDependenciesOfPreData()
+        if selection.dataOnly {
+            objects.removeAll { $0.kind != "SEQUENCE SET" }
+        } else if selection.schemaOnly {
+            objects.removeAll { $0.kind == "SEQUENCE SET" || $0.kind == "MATERIALIZED VIEW DATA" }
+            dataTables = []
+        }
+    }
+}
+
+/// Times the steps of reading the catalog, for `--verbose`.
+struct StepClock {
+    let logger: Logger
+    private var last = ContinuousClock.now
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// Logs how long the step since the previous lap took.
+    mutating func lap(_ step: @autoclosure () -> String) {
+        let now = ContinuousClock.now
+        logger.debug("catalog: \(step()) in \(now - last)")
+        last = now
+    }
+}

@@ -1,0 +1,300 @@
+import Cellar
+import Foundation
+import PostgresClient
+import Testing
+
+/// Legal schemas that pg_dump handles and an export must too (issue #9):
+/// each is exported, verified and restored with `pgcellar restore --create -j 2`
+/// through the built binary, and the copy must match the source.
+@Suite("ExportEdge", .serialized)
+struct ExportEdgeCaseTests {
+    typealias Support = ExportTestSupport
+
+    /// What a round trip produced, for checks beyond the comparison.
+    struct RoundTrip {
+        var exportOutput: Pgcellar.Output
+        var header: ArchiveHeader
+        var restored: String
+    }
+
+    /// Exports `source` with the binary, verifies the archive, restores it
+    /// into a new database with `restore --create -j 2`, and expects the same
+    /// `pg_dump --schema-only` and the same rows in every table.
+    /// `dropFromSource` runs on the source after the export, before the
+    /// comparison: SQL that drops what the export is expected to leave out.
+    /// The restored database is dropped after `inspect`.
+    @discardableResult
+    static func roundTrip(_ source: String, exportArguments: [String] = [], dropFromSource: String? = nil,
+                          sourceLocation: SourceLocation = #_sourceLocation,
+                          inspect: (RoundTrip) throws -> Void = { _ in }) throws -> RoundTrip {
+        let archive = Support.temporaryPath("\(source).sql.zst")
+        defer { try? FileManager.default.removeItem(atPath: archive) }
+        let exported = try Pgcellar.run(["export", "-d", "\(try TestServer.dsn()) dbname=\(source)", "-o", archive, "-j", "2"] + exportArguments)
+        try #require(exported.status == 0, "export failed: \(exported.stderr)", sourceLocation: sourceLocation)
+        let verified = try Pgcellar.run(["verify", archive])
+        try #require(verified.status == 0, "verify failed: \(verified.stderr)", sourceLocation: sourceLocation)
+
+        let target = TestServer.uniqueName("edge_restored")
+        defer { dropDatabase(target) }
+        let restored = try Pgcellar.run(["restore", archive, "--create", "-j", "2",
+                                         "--dbname", TestServer.conninfo(user: RestoreSources.user, database: target)])
+        try #require(restored.status == 0, "restore failed: \(restored.stderr)", sourceLocation: sourceLocation)
+
+        if let dropFromSource { try Support.psql(source, dropFromSource) }
+        let expectedSchema = try Support.schemaDump(source), restoredSchema = try Support.schemaDump(target)
+        #expect(expectedSchema == restoredSchema, "pg_dump --schema-only differs:\n\(briefDiff(expectedSchema, restoredSchema))",
+                sourceLocation: sourceLocation)
+        let expected = try DatabaseFingerprint.of(source), actual = try DatabaseFingerprint.of(target)
+        #expect(!expected.tables.isEmpty, sourceLocation: sourceLocation)
+        #expect(expected.tables == actual.tables, "table checksums differ:\nsource   \(expected)\nrestored \(actual)", sourceLocation: sourceLocation)
+        #expect(expected.sequences == actual.sequences, sourceLocation: sourceLocation)
+        let result = RoundTrip(exportOutput: exported, header: try ArchiveReader(path: archive).header, restored: target)
+        try inspect(result)
+        return result
+    }
+
+    static func count(_ database: String, _ sql: String, _ parameters: [String?] = []) throws -> Int {
+        try TestServer.withConnection(database: database) { try $0.query(sql, parameters).first?.int("n") ?? -1 }
+    }
+
+    // MARK: - Tables without columns
+
+    @Test("a table with no columns, and one whose columns were all dropped, round-trip with their rows")
+    func tablesWithoutColumns() throws {
+        try TestServer.withScratchDatabase("edge_nocolumns") { database in
+            try Support.psql(database, """
+                CREATE TABLE z ();
+                INSERT INTO z DEFAULT VALUES;
+                INSERT INTO z DEFAULT VALUES;
+                INSERT INTO z DEFAULT VALUES;
+                CREATE TABLE was_wide (a int, b text);
+                INSERT INTO was_wide SELECT g, 'x' FROM generate_series(1, 5) g;
+                ALTER TABLE was_wide DROP COLUMN a;
+                ALTER TABLE was_wide DROP COLUMN b;
+                CREATE TABLE "Empty Too" ();
+                CREATE TABLE normal (id int PRIMARY KEY);
+                INSERT INTO normal VALUES (1);
+                """)
+            try Self.roundTrip(database) { result throws in
+                #expect(try Self.count(result.restored, "SELECT count(*) AS n FROM z") == 3)
+                #expect(try Self.count(result.restored, "SELECT count(*) AS n FROM was_wide") == 5)
+                #expect(try Self.count(result.restored, "SELECT count(*) AS n FROM \"Empty Too\"") == 0)
+            }
+        }
+    }
+
+    // MARK: - Partitions
+
+    @Test("partitions get their parents' CHECK constraints: NOT NULL, several levels, local extras, NOT VALID")
+    func partitionsWithCheckConstraints() throws {
+        try TestServer.withScratchDatabase("edge_partchecks") { database in
+            try Support.psql(database, """
+                CREATE TABLE measurements (
+                    id int NOT NULL,
+                    at date NOT NULL,
+                    value numeric CONSTRAINT value_positive CHECK (value > 0),
+                    note text,
+                    CONSTRAINT "Sane Dates" CHECK (at > date '2000-01-01')
+                ) PARTITION BY RANGE (at);
+                CREATE TABLE measurements_2023 PARTITION OF measurements FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+                -- attached after the fact, with the parent's constraints and one of its own
+                CREATE TABLE measurements_2024 (
+                    id int NOT NULL, at date NOT NULL, value numeric, note text NOT NULL,
+                    CONSTRAINT value_positive CHECK (value > 0),
+                    CONSTRAINT "Sane Dates" CHECK (at > date '2000-01-01'),
+                    CONSTRAINT note_short CHECK (length(note) < 100));
+                ALTER TABLE measurements ATTACH PARTITION measurements_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+                -- a partition that is itself partitioned, with a local CHECK its partitions inherit
+                CREATE TABLE measurements_2025 PARTITION OF measurements (CONSTRAINT small_ids CHECK (id < 1000000))
+                    FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') PARTITION BY LIST (id);
+                CREATE TABLE measurements_2025_low PARTITION OF measurements_2025 FOR VALUES IN (1, 2, 3);
+                CREATE TABLE measurements_2025_rest PARTITION OF measurements_2025 DEFAULT;
+                ALTER TABLE measurements_2025_rest ADD CONSTRAINT rest_id_positive CHECK (id > 0);
+                INSERT INTO measurements VALUES (1, '2023-03-01', 1.5, 'a'), (2, '2024-03-01', 2.5, 'b'),
+                                                (3, '2025-03-01', 3.5, NULL), (40, '2025-04-01', 4.5, 'd');
+                -- added later, not validated: restored after the data, reaching every partition
+                ALTER TABLE measurements ADD CONSTRAINT id_small CHECK (id < 100) NOT VALID;
+                -- and old-style inheritance beside it
+                CREATE TABLE animals (name text NOT NULL, legs int CONSTRAINT legs_sane CHECK (legs >= 0));
+                CREATE TABLE birds (wingspan numeric) INHERITS (animals);
+                ALTER TABLE animals ADD CONSTRAINT named CHECK (name <> '') NOT VALID;
+                INSERT INTO birds VALUES ('robin', 2, 0.3);
+                """)
+            try Self.roundTrip(database) { result throws in
+                let inherited = try Self.count(result.restored, """
+                    SELECT count(*) AS n FROM pg_constraint
+                    WHERE conname IN ('value_positive', 'Sane Dates', 'id_small') AND conrelid = 'measurements_2025_low'::regclass
+                    """)
+                #expect(inherited == 3, "a second-level partition should carry its ancestors' checks")
+                #expect(try Self.count(result.restored, "SELECT count(*) AS n FROM measurements") == 4)
+            }
+        }
+    }
+
+    // MARK: - Invalid indexes
+
+    @Test("an index a failed CREATE INDEX CONCURRENTLY left invalid is skipped with a warning; a partitioned table's invalid index is kept")
+    func invalidIndexesAreSkipped() throws {
+        try TestServer.withScratchDatabase("edge_invalididx") { database in
+            try Support.psql(database, """
+                CREATE TABLE accounts (id int PRIMARY KEY, email text);
+                INSERT INTO accounts VALUES (1, 'a@example.com'), (2, 'a@example.com'), (3, 'b@example.com');
+                CREATE INDEX accounts_email_plain ON accounts (email);
+                CREATE TABLE events (id int, kind text) PARTITION BY LIST (kind);
+                CREATE TABLE events_a PARTITION OF events FOR VALUES IN ('a');
+                CREATE TABLE events_b PARTITION OF events FOR VALUES IN ('b');
+                INSERT INTO events VALUES (1, 'a'), (2, 'b');
+                -- on the parent only, one partition's index attached: the parent's stays invalid
+                CREATE INDEX events_id ON ONLY events (id);
+                CREATE INDEX events_a_id ON events_a (id);
+                ALTER INDEX events_id ATTACH PARTITION events_a_id;
+                CREATE INDEX events_b_id ON events_b (id);
+                """)
+            // CONCURRENTLY cannot run in a transaction block: one statement on its own connection.
+            try TestServer.withConnection(database: database) { connection in
+                #expect(throws: PostgresError.self) {
+                    try connection.execute("CREATE UNIQUE INDEX CONCURRENTLY accounts_email_unique ON accounts (email)")
+                }
+            }
+            let validity = """
+                SELECT count(*) AS n FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid
+                """
+            #expect(try Self.count(database, validity, ["accounts_email_unique"]) == 1, "the failed build should leave an invalid index")
+            #expect(try Self.count(database, validity, ["events_id"]) == 1)
+
+            // pg_dump 15 itself leaves out invalid indexes (but keeps a partitioned
+            // table's), so the two schema dumps compare directly.
+            try Self.roundTrip(database) { result throws in
+                #expect(result.exportOutput.stderr.contains("skipping index public.accounts_email_unique"), "\(result.exportOutput.stderr)")
+                #expect(!result.exportOutput.stderr.contains("events_id"), "\(result.exportOutput.stderr)")
+                let exists = "SELECT count(*) AS n FROM pg_class WHERE oid = to_regclass($1)"
+                #expect(try Self.count(result.restored, exists, ["accounts_email_unique"]) == 0)
+                #expect(try Self.count(result.restored, exists, ["accounts_email_plain"]) == 1)
+                #expect(try Self.count(result.restored, validity, ["events_id"]) == 1, "the partitioned index stays, still invalid")
+                #expect(try Self.count(result.restored, exists, ["events_b_id"]) == 1)
+            }
+        }
+    }
+
+    // MARK: - Role names that need quoting
+
+    @Test("roles whose names need quoting are recorded raw and quoted only in SQL: owners, grants, grantors, policies, default privileges")
+    func rolesNeedingQuotes() throws {
+        let suffix = UInt32.random(in: 0...UInt32.max)
+        let reporting = "Reporting_\(suffix)", readers = "read only Users \(suffix)", quote = "we\"ird \(suffix)"
+        try TestServer.withScratchDatabase("edge_roles") { database in
+            try TestServer.withConnection { connection in
+                for role in [reporting, readers, quote] {
+                    try connection.execute("CREATE ROLE \(try connection.escapeIdentifier(role)) NOLOGIN")
+                }
+            }
+            defer {
+                _ = try? TestServer.withConnection { connection in
+                    for role in [reporting, readers, quote] {
+                        try connection.execute("DROP ROLE IF EXISTS \(try connection.escapeIdentifier(role))")
+                    }
+                }
+            }
+            let (r, u, q) = (try SQLQuoting.identifier(reporting), try SQLQuoting.identifier(readers), try SQLQuoting.identifier(quote))
+            try Support.psql(database, """
+                CREATE SCHEMA sales AUTHORIZATION \(r);
+                CREATE TABLE sales.orders (id int PRIMARY KEY, region text, amount numeric);
+                ALTER TABLE sales.orders OWNER TO \(r);
+                INSERT INTO sales.orders VALUES (1, 'north', 10), (2, 'south', 20);
+                ALTER TABLE sales.orders ENABLE ROW LEVEL SECURITY;
+                CREATE POLICY north_only ON sales.orders FOR SELECT TO \(r), \(u) USING (region = 'north');
+                CREATE POLICY positive ON sales.orders TO \(q) USING (amount > 0);
+                CREATE POLICY everyone ON sales.orders FOR UPDATE USING (true);
+                GRANT USAGE ON SCHEMA sales TO \(u);
+                GRANT SELECT ON sales.orders TO \(u) WITH GRANT OPTION;
+                GRANT UPDATE (amount) ON sales.orders TO \(q);
+                SET ROLE \(u);
+                GRANT SELECT ON sales.orders TO \(q);
+                RESET ROLE;
+                CREATE FUNCTION sales.total() RETURNS numeric LANGUAGE sql AS 'SELECT 1';
+                ALTER FUNCTION sales.total() OWNER TO \(q);
+                REVOKE EXECUTE ON FUNCTION sales.total() FROM PUBLIC;
+                GRANT EXECUTE ON FUNCTION sales.total() TO \(u);
+                ALTER DEFAULT PRIVILEGES FOR ROLE \(r) IN SCHEMA sales GRANT SELECT ON TABLES TO \(u);
+                ALTER DEFAULT PRIVILEGES FOR ROLE \(q) REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+                """)
+            try Self.roundTrip(database) { result throws in
+                let roles = Dictionary(uniqueKeysWithValues: result.header.roles.map { ($0.name, Set($0.referencedAs)) })
+                #expect(roles[reporting]?.contains("owner") == true, "\(roles)")
+                #expect(roles[readers]?.contains("grantee") == true, "\(roles)")
+                #expect(roles[readers]?.contains("grantor") == true, "\(roles)")
+                #expect(roles[quote]?.contains("owner") == true, "\(roles)")
+                #expect(roles[quote]?.contains("grantee") == true, "\(roles)")
+                let quoted = roles.keys.filter { $0.hasPrefix("\"") }
+                #expect(quoted.isEmpty, "role names recorded quoted: \(quoted)")
+                let policyRoles = try TestServer.withConnection(database: result.restored) { connection in
+                    try connection.query("SELECT array_to_string(roles, ',') AS r FROM pg_policies WHERE policyname = 'north_only'").first?["r"]
+                }
+                #expect(policyRoles?.contains(reporting) == true)
+            }
+        }
+    }
+
+    // MARK: - --exclude-unsupported and what depends on it
+
+    @Test("--exclude-unsupported also leaves out everything that depends on an unsupported object, and the archive restores")
+    func excludedObjectsTakeTheirDependents() throws {
+        try TestServer.withScratchDatabase("edge_exclude") { database in
+            try Support.psql(database, """
+                -- a base type, with I/O functions borrowed from text
+                CREATE TYPE tag;
+                CREATE FUNCTION tag_in(cstring) RETURNS tag LANGUAGE internal IMMUTABLE STRICT AS 'textin';
+                CREATE FUNCTION tag_out(tag) RETURNS cstring LANGUAGE internal IMMUTABLE STRICT AS 'textout';
+                CREATE TYPE tag (INPUT = tag_in, OUTPUT = tag_out, LIKE = text);
+                CREATE FUNCTION tag_length(t tag) RETURNS int LANGUAGE sql AS 'SELECT length(t::text)';
+                CREATE TABLE tagged (id int PRIMARY KEY, label tag);
+                INSERT INTO tagged VALUES (1, 'x');
+                CREATE VIEW tagged_ids AS SELECT id FROM tagged;
+                CREATE TABLE tagged_child (extra int) INHERITS (tagged);
+                -- an operator, used by a SQL-standard function body and a view
+                CREATE FUNCTION same_parity(a int, b int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT a % 2 = b % 2';
+                CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = same_parity);
+                CREATE FUNCTION parity_match(a int, b int) RETURNS boolean LANGUAGE sql BEGIN ATOMIC SELECT a === b; END;
+                CREATE VIEW parity AS SELECT g, g === 2 AS even FROM generate_series(1, 4) g;
+                CREATE VIEW parity_of_parity AS SELECT g FROM parity;
+                -- a text search configuration, in a plain default (left out alone)
+                -- and in a generated column (its table left out whole)
+                CREATE TEXT SEARCH CONFIGURATION plain_english (COPY = english);
+                CREATE TABLE documents (id int PRIMARY KEY, body text,
+                                        words tsvector DEFAULT to_tsvector('public.plain_english'::regconfig, ''));
+                INSERT INTO documents (id, body) VALUES (1, 'hello world');
+                CREATE TABLE indexed_documents (id int, body text,
+                                                words tsvector GENERATED ALWAYS AS (to_tsvector('public.plain_english'::regconfig, body)) STORED);
+                INSERT INTO indexed_documents (id, body) VALUES (1, 'kept out');
+                -- untouched by any of it
+                CREATE TABLE keep (id serial PRIMARY KEY, v text);
+                INSERT INTO keep (v) VALUES ('a'), ('b');
+                CREATE VIEW keep_view AS SELECT v FROM keep;
+                """)
+            // What the export left out, dropped from the source: the rest must match.
+            // (DROP ... CASCADE drops a column where the export leaves out its whole table.)
+            let leftOut = """
+                DROP TABLE tagged_child, tagged, indexed_documents CASCADE;
+                DROP TYPE tag CASCADE;
+                DROP OPERATOR === (int, int) CASCADE;
+                DROP TEXT SEARCH CONFIGURATION plain_english CASCADE;
+                """
+            try Self.roundTrip(database, exportArguments: ["--exclude-unsupported"], dropFromSource: leftOut) { result throws in
+                let stderr = result.exportOutput.stderr
+                for name in ["base type public.tag", "function public.tag_length(public.tag)", "table public.tagged",
+                             "view public.tagged_ids", "table public.tagged_child", "function public.parity_match(integer,integer)",
+                             "view public.parity", "view public.parity_of_parity", "text search configuration public.plain_english",
+                             "default value for column words of table public.documents", "table public.indexed_documents"] {
+                    #expect(stderr.contains("skipping \(name)"), "no warning names \(name):\n\(stderr)")
+                    #expect(result.header.options.excludedUnsupported.contains { $0.hasPrefix(name) },
+                            "\(name) missing from the archive's skipped list: \(result.header.options.excludedUnsupported)")
+                }
+                #expect(stderr.contains("which is left out"), "\(stderr)")
+                #expect(!stderr.contains("table public.keep"), "\(stderr)")
+                #expect(!result.header.options.excludedUnsupported.contains("table public.documents"))
+                #expect(try Self.count(result.restored, "SELECT count(*) AS n FROM documents") == 1)
+                #expect(try Self.count(result.restored, "SELECT count(*) AS n FROM pg_class WHERE relname IN ('tagged', 'indexed_documents')") == 0)
+            }
+        }
+    }
+}
