@@ -27,6 +27,11 @@ let package = Package(
             providers: [.apt(["libzstd-dev"])]
         ),
         .systemLibrary(
+            name: "CXXHash",
+            pkgConfig: "libxxhash",
+            providers: [.apt(["libxxhash-dev"])]
+        ),
+        .systemLibrary(
             name: "COpenSSL",
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
@@ -44,10 +49,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        /// zstd frames, SHA-256 and random bytes, atomic files, blocking threads.
+        /// zstd frames, SHA-256, XXH3 and random bytes, atomic files, blocking threads.
         .target(
             name: "CellarSupport",
-            dependencies: ["CZstd", "COpenSSL", "CGlibcExtras"]
+            dependencies: ["CZstd", "COpenSSL", "CXXHash", "CGlibcExtras"]
         ),
         /// The toolkit: configuration, provisioning, rotation, Kubernetes output,
         /// the archive format, export and restore.

@@ -96,7 +96,7 @@ find_pg_bindir() {
 
 # What building, the demo and the integration tests need from the system.
 required_packages=(
-  libpq-dev libssl-dev libzstd-dev pkg-config # the C libraries, found through pkg-config
+  libpq-dev libssl-dev libzstd-dev libxxhash-dev pkg-config # the C libraries, found through pkg-config
   postgresql postgresql-contrib               # the server the tests run against
   locales-all                                 # en_US.UTF-8, the production locale
   zstd openssl python3 iproute2               # tools the tests and dev-postgres.sh call

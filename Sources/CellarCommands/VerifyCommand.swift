@@ -3,17 +3,24 @@ import Cellar
 import CellarSupport
 import Foundation
 
-/// `pgcellar verify FILE|-`: checks an export's integrity without a server.
+/// `pgcellar verify [--deep] FILE|-`: checks an export's integrity without a server.
 public struct VerifyCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check an export's integrity without a server.",
         discussion: """
-        Reads the whole export: every zstd frame and its content checksum, every entry's size and SHA-256, the table of contents against the entries found, and the footer's SHA-256 of everything before it. Names the first bad entry. Exit status: 0 when the export is intact, 1 when any byte is wrong or missing.
+        Reads the whole export: every zstd frame and its content checksum, every entry's size and SHA-256, the table of contents against the entries found, and the footer's SHA-256 of everything before it. Names the first bad entry.
+
+        With --deep, also splits every table-data chunk into its rows, counts them and recomputes the chunk's row digest (docs/archive-format.md, "Row digests"), naming every chunk whose recorded count or digest its rows do not give. An export written before row digests is checked by row counts, and the output says so.
+
+        Exit status: 0 when the export is intact, 1 when any byte is wrong or missing or (--deep) any chunk disagrees with its metadata.
         """)
 
     @Argument(help: ArgumentHelp("The export; - for stdin.", valueName: "FILE"))
     public var file: String
+
+    @Flag(name: .customLong("deep"), help: "Also count every chunk's rows and recompute its row digest.")
+    public var deep = false
 
     @OptionGroup public var output: OutputOptions
 
@@ -25,19 +32,36 @@ public struct VerifyCommand: ParsableCommand {
         do {
             let report: ArchiveVerification
             if file == "-" {
-                report = try ArchiveVerifier.verify(FileDescriptorInput.standardInput())
+                report = try ArchiveVerifier.verify(FileDescriptorInput.standardInput(), deep: deep)
             } else {
-                report = try ArchiveVerifier.verify(path: file)
+                report = try ArchiveVerifier.verify(path: file, deep: deep)
             }
+            let ok = report.rowDigests?.passed ?? true
             if output.json {
-                printJSON([
-                    "ok": true, "file": name, "database": report.header.database.name,
+                var object: [String: Any] = [
+                    "ok": ok, "file": name, "database": report.header.database.name,
                     "snapshotTakenAt": report.header.snapshotTakenAt, "formatVersion": report.header.formatVersion,
                     "entries": report.entries, "tables": report.tables, "dataChunks": report.dataChunks,
                     "rows": report.rows, "uncompressedBytes": report.uncompressedBytes, "archiveBytes": report.archiveBytes,
-                ] as [String: Any])
-            } else if !output.quiet {
-                print("\(name): OK: export of \(report.header.database.name) taken at \(report.header.snapshotTakenAt); \(report.entries) entries, \(report.tables) tables, \(report.rows) rows, \(report.uncompressedBytes) bytes of SQL in \(report.archiveBytes) bytes")
+                ]
+                if let check = report.rowDigests { object["rowDigests"] = Self.json(check) }
+                printJSON(object)
+            } else if !output.quiet && ok {
+                var line = "\(name): OK: export of \(report.header.database.name) taken at \(report.header.snapshotTakenAt); \(report.entries) entries, \(report.tables) tables, \(report.rows) rows, \(report.uncompressedBytes) bytes of SQL in \(report.archiveBytes) bytes"
+                if let check = report.rowDigests {
+                    line += check.digestsAvailable
+                        ? "; the row digests and row counts of all \(check.chunksChecked) data chunks match their rows"
+                        : "; the row counts of all \(check.chunksChecked) data chunks match their rows"
+                }
+                print(line)
+            }
+            if let check = report.rowDigests, let reason = check.unavailableReason, !output.quiet {
+                Diagnostics.printError("pgcellar: verify: \(name): \(reason)")
+            }
+            if let check = report.rowDigests, !check.passed {
+                for mismatch in check.mismatches { Diagnostics.printError("pgcellar: verify: \(name): \(mismatch)") }
+                Diagnostics.printError("pgcellar: verify: \(name): \(check.mismatches.count) of \(check.chunksChecked) data chunks disagree with their metadata: the export was written wrongly; do not rely on it")
+                throw ExitCode.failure
             }
         } catch let error as ArchiveError {
             if output.json {
@@ -49,5 +73,22 @@ public struct VerifyCommand: ParsableCommand {
             Diagnostics.printError("pgcellar: verify: \(name) is damaged: \(error)")
             throw ExitCode.failure
         }
+    }
+}
+
+extension VerifyCommand {
+    static func json(_ check: RowDigestCheck) -> [String: Any] {
+        var object: [String: Any] = [
+            "digestsAvailable": check.digestsAvailable, "chunksChecked": check.chunksChecked, "rows": check.rows,
+            "mismatches": check.mismatches.map { mismatch -> [String: Any] in
+                [
+                    "entry": mismatch.entryID, "schema": mismatch.tableSchema, "table": mismatch.tableName,
+                    "chunk": mismatch.chunk, "recordedRows": mismatch.recordedRows, "countedRows": mismatch.countedRows,
+                    "recordedDigest": mismatch.recordedDigest ?? NSNull(), "computedDigest": mismatch.computedDigest ?? NSNull(),
+                ]
+            },
+        ]
+        if let reason = check.unavailableReason { object["unavailableReason"] = reason }
+        return object
     }
 }

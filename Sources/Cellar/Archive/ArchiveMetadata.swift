@@ -24,9 +24,17 @@ public struct ArchiveHeader: Codable, Sendable, Equatable {
     public var roles: [Role]
     /// The options the export ran with, for the record.
     public var options: Options
+    /// How each data chunk's `rowDigest` was computed; nil in archives
+    /// written before row digests (they are drilled by row counts only).
+    public var rowDigest: RowDigestInfo?
+    /// The export session's settings that shape COPY text output (DateStyle,
+    /// TimeZone, bytea_output, ...), so that a reader can read restored rows
+    /// back in the same text; nil in older archives.
+    public var copySettings: [SessionSetting]?
 
     public init(producer: String, snapshotTakenAt: String, snapshotID: String? = nil,
-                server: Server, database: Database, roles: [Role] = [], options: Options = Options()) {
+                server: Server, database: Database, roles: [Role] = [], options: Options = Options(),
+                rowDigest: RowDigestInfo? = nil, copySettings: [SessionSetting]? = nil) {
         self.format = ArchiveFormat.name
         self.formatVersion = ArchiveFormat.version
         self.producer = producer
@@ -36,6 +44,38 @@ public struct ArchiveHeader: Codable, Sendable, Equatable {
         self.database = database
         self.roles = roles
         self.options = options
+        self.rowDigest = rowDigest
+        self.copySettings = copySettings
+    }
+
+    /// `{"algorithm": "xxh3-128-sum", "seed": "<16 hex digits>"}`: see ``RowDigest``.
+    public struct RowDigestInfo: Codable, Sendable, Equatable {
+        /// ``RowDigest/algorithm``; a reader that does not know the name
+        /// must not compare digests.
+        public var algorithm: String
+        /// The XXH3 seed, 16 lowercase hex digits.
+        public var seed: String
+
+        public init(algorithm: String = RowDigest.algorithm, seed: UInt64) {
+            self.algorithm = algorithm
+            self.seed = RowDigest.hex(seed: seed)
+        }
+
+        /// The seed, when the algorithm is one this reader computes.
+        public var usableSeed: UInt64? {
+            algorithm == RowDigest.algorithm ? RowDigest.seed(hex: seed) : nil
+        }
+    }
+
+    /// One run-time setting of the export's session, as `current_setting` showed it.
+    public struct SessionSetting: Codable, Sendable, Equatable {
+        public var name: String
+        public var value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
     }
 
     public struct Server: Codable, Sendable, Equatable {
@@ -351,14 +391,19 @@ public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
         public var chunkCount: Int?
         /// Rows in this chunk.
         public var rows: Int
+        /// The chunk's ``RowDigest`` (32 hex digits), seeded as the header's
+        /// `rowDigest` says; nil in archives written before row digests.
+        public var rowDigest: String?
 
-        public init(tableSchema: String, tableName: String, copyStatement: String, chunk: Int, chunkCount: Int? = nil, rows: Int) {
+        public init(tableSchema: String, tableName: String, copyStatement: String, chunk: Int, chunkCount: Int? = nil, rows: Int,
+                    rowDigest: String? = nil) {
             self.tableSchema = tableSchema
             self.tableName = tableName
             self.copyStatement = copyStatement
             self.chunk = chunk
             self.chunkCount = chunkCount
             self.rows = rows
+            self.rowDigest = rowDigest
         }
     }
 

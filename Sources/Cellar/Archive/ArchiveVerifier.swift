@@ -13,22 +13,35 @@ public struct ArchiveVerification: Codable, Sendable, Equatable {
     public var uncompressedBytes: UInt64
     /// Bytes of the archive file.
     public var archiveBytes: UInt64
+    /// With `deep`: every chunk's rows counted and their digest recomputed.
+    public var rowDigests: RowDigestCheck?
 }
 
 /// Checks an archive without a server: every frame, every entry's SHA-256,
-/// the table of contents and the footer.
+/// the table of contents and the footer; deeply, also every data chunk's
+/// rows against its row count and row digest.
 public enum ArchiveVerifier {
     /// Reads the whole archive from `source`, front to back.
     ///
+    /// - Parameter deep: Also split every data chunk into its rows, count
+    ///   them and recompute its ``RowDigest``: catches an archive whose
+    ///   metadata was written wrongly, which the SHA-256s (computed from the
+    ///   same bytes) cannot. Differences are collected in
+    ///   ``ArchiveVerification/rowDigests``, not thrown.
     /// - Throws: ``ArchiveError`` describing the first problem: which entry,
     ///   at which byte, and what is wrong; `FileError` when reading fails.
-    public static func verify(_ source: ByteSource) throws -> ArchiveVerification {
+    public static func verify(_ source: ByteSource, deep: Bool = false) throws -> ArchiveVerification {
         let reader = try ArchiveStreamReader(source: source)
         var tables = Set<String>()
         var chunks = 0, rows = 0
         var uncompressed: UInt64 = 0
+        var rowDigests = deep ? RowDigestCheck(header: reader.header) : nil
         while let entry = try reader.next() {
-            try reader.readPayload { _ in }
+            if rowDigests != nil && entry.data != nil {
+                try rowDigests?.check(entry) { try reader.readCopyRows($0) }
+            } else {
+                try reader.readPayload { _ in }
+            }
             uncompressed += entry.uncompressedSize
             if let data = entry.data {
                 tables.insert(data.tableSchema + "." + data.tableName)
@@ -38,14 +51,15 @@ public enum ArchiveVerifier {
         }
         return ArchiveVerification(
             header: reader.header, entries: reader.entriesRead.count, tables: tables.count,
-            dataChunks: chunks, rows: rows, uncompressedBytes: uncompressed, archiveBytes: reader.position)
+            dataChunks: chunks, rows: rows, uncompressedBytes: uncompressed, archiveBytes: reader.position,
+            rowDigests: rowDigests)
     }
 
     /// Verifies the archive file at `path`.
-    public static func verify(path: String) throws -> ArchiveVerification {
+    public static func verify(path: String, deep: Bool = false) throws -> ArchiveVerification {
         let input = try FileDescriptorInput(path: path)
         defer { try? input.close() }
-        return try verify(input)
+        return try verify(input, deep: deep)
     }
 }
 

@@ -22,6 +22,8 @@ final class DataPhase: @unchecked Sendable {
     private let tableIDs: [UInt32: Int]
     private let progress: ExportProgressObserver?
     private let logger: Logger
+    /// The XXH3 seed of every chunk's row digest (the header's `rowDigest`).
+    private let rowDigestSeed: UInt64
 
     private let state = NSCondition()
     private(set) var ids: EntryIDs
@@ -36,7 +38,7 @@ final class DataPhase: @unchecked Sendable {
     private let compressionThreads: Int
 
     init(options: ExportOptions, snapshot: String, writer: ArchiveWriter, ids: EntryIDs, tables: [TableDataSource],
-         tableIDs: [UInt32: Int], progress: ExportProgressObserver?, logger: Logger) {
+         tableIDs: [UInt32: Int], rowDigestSeed: UInt64, progress: ExportProgressObserver?, logger: Logger) {
         self.options = options
         self.snapshot = snapshot
         self.writer = writer
@@ -45,6 +47,7 @@ final class DataPhase: @unchecked Sendable {
         self.tableIDs = tableIDs
         self.progress = progress
         self.logger = logger
+        self.rowDigestSeed = rowDigestSeed
         self.copiersRunning = max(1, options.jobs)
         self.compressionThreads = max(1, options.compressionThreads ?? max(2, options.jobs))
         self.queueCapacity = compressionThreads
@@ -139,22 +142,25 @@ final class DataPhase: @unchecked Sendable {
         var chunkIndex = 0
         var buffer = ChunkBuffer(capacity: firstCapacity)
         buffer.append(prefix)
-        var chunkRows = 0
+        // Counts the chunk's rows too. Each call of copyOut's callback is one
+        // row's line, newline included: exactly what the digest hashes.
+        var digester = RowDigester(seed: rowDigestSeed)
         func flush() throws {
             buffer.append(CopyRowsSplitter.trailerBytes)
-            try enqueue(ChunkJob(table: table, statement: statement, chunk: chunkIndex, rows: chunkRows, buffer: buffer))
+            try enqueue(ChunkJob(table: table, statement: statement, chunk: chunkIndex, rows: digester.rows,
+                                 rowDigest: digester.digest, buffer: buffer))
             chunkIndex += 1
-            chunkRows = 0
+            digester = RowDigester(seed: rowDigestSeed)
             buffer = ChunkBuffer(capacity: capacity)
             buffer.append(prefix)
         }
         try connection.copyOut("COPY \(table.copyTarget) TO STDOUT") { row in
             buffer.append(row)
-            chunkRows += 1
+            digester.add(row: row)
             if buffer.count >= chunkSize { try flush() }
         }
         // Every table gets at least one chunk, even when empty.
-        if chunkRows > 0 || chunkIndex == 0 { try flush() }
+        if digester.rows > 0 || chunkIndex == 0 { try flush() }
     }
 
     private func enqueue(_ job: ChunkJob) throws {
@@ -176,7 +182,7 @@ final class DataPhase: @unchecked Sendable {
                     id: 0, kind: "TABLE DATA", section: .data, schema: job.table.schema, name: job.table.name,
                     owner: job.table.owner, dependencies: tableIDs[job.table.oid].map { [$0] } ?? [],
                     data: .init(tableSchema: job.table.schema, tableName: job.table.name, copyStatement: job.statement,
-                                chunk: job.chunk, rows: job.rows))
+                                chunk: job.chunk, rows: job.rows, rowDigest: job.rowDigest.hex))
                 var encoded = try job.buffer.withBytes { try encoder.encode(entry, sql: $0) }
                 let rawBytes = Int64(job.buffer.count)
                 try append(&encoded, rows: job.rows, rawBytes: rawBytes)
@@ -225,6 +231,7 @@ struct ChunkJob: @unchecked Sendable {
     var statement: String
     var chunk: Int
     var rows: Int
+    var rowDigest: RowDigest
     var buffer: ChunkBuffer
 }
 

@@ -91,7 +91,7 @@ public final class Exporter {
         let catalog = try SchemaCatalog.read(connection, selection: options.selection, logger: logger)
         logger.debug("catalog read: \(catalog.objects.count) objects, \(catalog.tables.count) tables; resident memory \(ResidentMemory.description)")
         let database = try DatabaseDescription.read(connection)
-        let header = ArchiveHeader(
+        var header = ArchiveHeader(
             producer: "pgcellar \(PgCellarVersion.current)", snapshotTakenAt: takenAt, snapshotID: snapshot,
             server: .init(version: connection.serverVersion, versionNumber: connection.serverVersionNumber),
             database: database,
@@ -99,6 +99,9 @@ public final class Exporter {
             options: .init(schemaOnly: options.selection.schemaOnly, dataOnly: options.selection.dataOnly,
                            tables: options.selection.tables, excludedTables: options.selection.excludedTables,
                            schemas: options.selection.schemas, excludedUnsupported: catalog.skipped, compressionLevel: options.level))
+        let rowDigestSeed = try RowDigest.randomSeed()
+        header.rowDigest = .init(seed: rowDigestSeed)
+        header.copySettings = try CopyTextSettings.read(connection)
 
         let writer = try ArchiveWriter(sink: sink, header: header, level: options.level)
         var ids = EntryIDs()
@@ -118,7 +121,7 @@ public final class Exporter {
             tableIDs: Dictionary(catalog.tables.compactMap { table in
                 ids.id(of: ObjectKey(catalog: "pg_class", oid: table.oid)).map { (table.oid, $0) }
             }, uniquingKeysWith: { first, _ in first }),
-            progress: progress, logger: logger)
+            rowDigestSeed: rowDigestSeed, progress: progress, logger: logger)
         logger.debug("pre-data written; resident memory \(ResidentMemory.description)")
         let data = try dataPhase.run(main: connection)
         logger.debug("data written; resident memory \(ResidentMemory.description)")
