@@ -54,6 +54,11 @@ let package = Package(
             name: "CellarSupport",
             dependencies: ["CZstd", "COpenSSL", "CXXHash", "CGlibcExtras"]
         ),
+        /// Object stores for the backup repository: a directory, or S3 over libcurl.
+        .target(
+            name: "ObjectStore",
+            dependencies: ["CellarSupport"]
+        ),
         /// The toolkit: configuration, provisioning, rotation, Kubernetes output,
         /// the archive format, export and restore.
         .target(
@@ -61,6 +66,7 @@ let package = Package(
             dependencies: [
                 "PostgresClient",
                 "CellarSupport",
+                "ObjectStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]

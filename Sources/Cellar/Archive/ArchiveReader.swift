@@ -28,7 +28,7 @@ public final class ArchiveReader: @unchecked Sendable {
     public let entries: [ArchiveEntry]
     /// The file's size in bytes.
     public let fileSize: UInt64
-    private let file: FileDescriptorInput
+    private let file: any RandomAccessSource
     /// Entry id → position in `entries` (not a second copy of every entry).
     private let entriesByID: [Int: Int]
 
@@ -36,13 +36,20 @@ public final class ArchiveReader: @unchecked Sendable {
     ///
     /// - Throws: ``ArchiveError`` when the file is not a pgcellar archive, is
     ///   truncated or damaged in its metadata; `FileError` when it cannot be read.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(source: try FileDescriptorInput(path: path))
+    }
+
+    /// Opens an archive held by any random-access source (a file, an object
+    /// in a store, a decrypting view) and reads its header and table of contents.
+    ///
+    /// - Throws: ``ArchiveError`` when the source is not a pgcellar archive, is
+    ///   truncated or damaged in its metadata; the source's error when it cannot be read.
+    public init(source file: any RandomAccessSource) throws {
+        let path = file.name
         self.path = path
-        let file = try FileDescriptorInput(path: path)
         self.file = file
-        let end = lseek(file.fileDescriptor, 0, SEEK_END)
-        guard end >= 0 else { throw FileError(path: path, operation: "find the size of", errorNumber: errno) }
-        fileSize = UInt64(end)
+        fileSize = try file.size()
         guard fileSize >= UInt64(ArchiveFooter.size + 16) else {
             throw ArchiveError(.truncated, "\(path) is only \(fileSize) bytes long: not a complete pgcellar export")
         }
