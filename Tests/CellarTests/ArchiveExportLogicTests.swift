@@ -5,7 +5,7 @@ import Testing
 /// The export's pure pieces: ordering, name patterns, quoting, the preamble.
 @Suite("Export logic")
 struct ArchiveExportLogicTests {
-    static func object(_ kind: String, _ name: String, oid: UInt32, section: DumpSection = .preData, after: [UInt32] = []) -> DumpObject {
+    static func object(_ kind: ArchiveEntry.Kind, _ name: String, oid: UInt32, section: DumpSection = .preData, after: [UInt32] = []) -> DumpObject {
         DumpObject(key: ObjectKey(catalog: "pg_class", oid: oid), kind: kind, schema: "public", name: name, owner: nil,
                    section: section, sql: "", dependencies: Set(after.map { ObjectKey(catalog: "pg_class", oid: $0) }))
     }
@@ -13,11 +13,11 @@ struct ArchiveExportLogicTests {
     @Test("objects come after what they depend on, otherwise in pg_dump's priority order")
     func dependencyOrder() {
         let objects = [
-            Self.object("VIEW", "v", oid: 1, after: [3]),
-            Self.object("TABLE", "t", oid: 2),
-            Self.object("FUNCTION", "f", oid: 3, after: [2]),  // a SQL-standard body that reads t
-            Self.object("SCHEMA", "s", oid: 4),
-            Self.object("TYPE", "e", oid: 5),
+            Self.object(.view, "v", oid: 1, after: [3]),
+            Self.object(.table, "t", oid: 2),
+            Self.object(.function, "f", oid: 3, after: [2]),  // a SQL-standard body that reads t
+            Self.object(.schema, "s", oid: 4),
+            Self.object(.type, "e", oid: 5),
         ]
         let (ordered, broken) = DependencyOrder.sort(objects)
         #expect(broken.isEmpty)
@@ -26,7 +26,7 @@ struct ArchiveExportLogicTests {
 
     @Test("a dependency cycle is broken rather than looping or dropping objects")
     func cyclesAreBroken() {
-        let objects = [Self.object("TABLE", "a", oid: 1, after: [2]), Self.object("TABLE", "b", oid: 2, after: [1])]
+        let objects = [Self.object(.table, "a", oid: 1, after: [2]), Self.object(.table, "b", oid: 2, after: [1])]
         let (ordered, broken) = DependencyOrder.sort(objects)
         #expect(ordered.count == 2)
         #expect(broken.count == 1)

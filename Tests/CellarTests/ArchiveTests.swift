@@ -26,14 +26,14 @@ struct ArchiveTests {
             try writer.append(entry, sql: text)
             sql += text
         }
-        try add(ArchiveEntry(id: 1, kind: "SETTINGS", section: .preData, name: "settings"),
+        try add(ArchiveEntry(id: 1, kind: .settings, section: .preData, name: "settings"),
                 "SET statement_timeout = 0;\nSET client_encoding = 'UTF8';\n\n")
-        try add(ArchiveEntry(id: 2, kind: "TABLE", section: .preData, schema: "public", name: "items", owner: "shop_admin"),
+        try add(ArchiveEntry(id: 2, kind: .table, section: .preData, schema: "public", name: "items", owner: "shop_admin"),
                 "CREATE TABLE public.items (\n    id integer NOT NULL,\n    label text\n);\n\n")
         let encoder = try ArchiveEntryEncoder(level: 3)
         for (index, rows) in [rows1, rows2].enumerated() {
             let entry = ArchiveEntry(
-                id: 3 + index, kind: "TABLE DATA", section: .data, schema: "public", name: "items", owner: "shop_admin",
+                id: 3 + index, kind: .tableData, section: .data, schema: "public", name: "items", owner: "shop_admin",
                 dependencies: [2],
                 data: .init(tableSchema: "public", tableName: "items", copyStatement: copyStatement, chunk: index,
                             rows: rows.split(separator: "\n").count))
@@ -41,7 +41,7 @@ struct ArchiveTests {
             try writer.append(try encoder.encode(entry, sql: text))
             sql += text
         }
-        try add(ArchiveEntry(id: 5, kind: "CONSTRAINT", section: .postData, schema: "public", name: "items items_pkey",
+        try add(ArchiveEntry(id: 5, kind: .constraint, section: .postData, schema: "public", name: "items items_pkey",
                              owner: "shop_admin", dependencies: [2]),
                 "ALTER TABLE ONLY public.items\n    ADD CONSTRAINT items_pkey PRIMARY KEY (id);\n\n")
         try writer.finish()
@@ -72,7 +72,7 @@ struct ArchiveTests {
         let archive = try ArchiveReader(path: path)
         #expect(archive.header == Self.header)
         #expect(archive.entries.map(\.id) == [1, 2, 3, 4, 5])
-        #expect(archive.entries.map(\.kind) == ["SETTINGS", "TABLE", "TABLE DATA", "TABLE DATA", "CONSTRAINT"])
+        #expect(archive.entries.map(\.kind) == [.settings, .table, .tableData, .tableData, .constraint])
         let data = archive.entries.filter { $0.data != nil }
         #expect(data.map { $0.data?.chunkCount } == [2, 2])
         #expect(data.map { $0.data?.rows } == [3, 1])
@@ -92,13 +92,13 @@ struct ArchiveTests {
         let (bytes, sql) = try Self.makeArchive()
         let reader = try ArchiveStreamReader(source: MemoryByteSource(bytes))
         var script: [UInt8] = []
-        var kinds: [String] = []
+        var kinds: [ArchiveEntry.Kind] = []
         while let entry = try reader.next() {
             kinds.append(entry.kind)
-            if entry.kind == "TABLE" { continue }  // skipped entries are still checked
+            if entry.kind == .table { continue }  // skipped entries are still checked
             try reader.readPayload { script.append(contentsOf: $0) }
         }
-        #expect(kinds == ["SETTINGS", "TABLE", "TABLE DATA", "TABLE DATA", "CONSTRAINT"])
+        #expect(kinds == [.settings, .table, .tableData, .tableData, .constraint])
         #expect(reader.tableOfContents?.entries.count == 5)
         #expect(String(decoding: script, as: UTF8.self) == sql.replacingOccurrences(
             of: "CREATE TABLE public.items (\n    id integer NOT NULL,\n    label text\n);\n\n", with: ""))
@@ -212,9 +212,9 @@ struct ArchiveTests {
     @Test("two entries with one id are refused; a newer format version is refused with advice")
     func misuseAndVersions() throws {
         let writer = try ArchiveWriter(sink: MemoryByteSink(), header: Self.header)
-        try writer.append(ArchiveEntry(id: 1, kind: "SCHEMA", section: .preData, name: "a"), sql: "CREATE SCHEMA a;\n")
+        try writer.append(ArchiveEntry(id: 1, kind: .schema, section: .preData, name: "a"), sql: "CREATE SCHEMA a;\n")
         #expect(throws: ArchiveError.self) {
-            try writer.append(ArchiveEntry(id: 1, kind: "SCHEMA", section: .preData, name: "b"), sql: "CREATE SCHEMA b;\n")
+            try writer.append(ArchiveEntry(id: 1, kind: .schema, section: .preData, name: "b"), sql: "CREATE SCHEMA b;\n")
         }
 
         var future = Self.header
@@ -247,13 +247,13 @@ struct ArchiveTests {
         for table in 0..<3000 {
             id += 1
             let ddl = "CREATE TABLE public.t\(table) (\n    id integer NOT NULL\n);\n\n"
-            try writer.append(ArchiveEntry(id: id, kind: "TABLE", section: .preData, schema: "public", name: "t\(table)"), sql: ddl)
+            try writer.append(ArchiveEntry(id: id, kind: .table, section: .preData, schema: "public", name: "t\(table)"), sql: ddl)
             texts[id] = ddl
             if table % 1000 == 999 {
                 // A large entry between small ones gets a frame of its own.
                 id += 1
                 let big = "-- " + String(repeating: "x", count: 40_000) + "\n"
-                try writer.append(ArchiveEntry(id: id, kind: "COMMENT", section: .preData, name: "big \(table)"), sql: big)
+                try writer.append(ArchiveEntry(id: id, kind: .comment, section: .preData, name: "big \(table)"), sql: big)
                 texts[id] = big
             }
         }
@@ -261,7 +261,7 @@ struct ArchiveTests {
             id += 1
             let copy = "COPY public.t\(table) (id) FROM stdin;"
             let text = copy + "\n" + "\(table)\n" + "\\.\n\n"
-            let entry = ArchiveEntry(id: id, kind: "TABLE DATA", section: .data, schema: "public", name: "t\(table)",
+            let entry = ArchiveEntry(id: id, kind: .tableData, section: .data, schema: "public", name: "t\(table)",
                                      data: .init(tableSchema: "public", tableName: "t\(table)", copyStatement: copy, chunk: 0, rows: 1))
             try writer.append(try encoder.encode(entry, sql: text))
             texts[id] = text
@@ -333,7 +333,7 @@ struct ArchiveTests {
         for (id, text) in [(1, "SET statement_timeout = 0;\n"), (2, "CREATE TABLE public.items (id integer);\n")] {
             let sqlBytes = Array(text.utf8)
             let frame = try compressor.compressFrame(sqlBytes)
-            var entry = ArchiveEntry(id: id, kind: id == 1 ? "SETTINGS" : "TABLE", section: .preData, name: "e\(id)")
+            var entry = ArchiveEntry(id: id, kind: id == 1 ? .settings : .table, section: .preData, name: "e\(id)")
             entry.uncompressedSize = UInt64(sqlBytes.count)
             entry.compressedSize = UInt64(frame.count)
             entry.sha256 = try SHA256.hexHash(sqlBytes)

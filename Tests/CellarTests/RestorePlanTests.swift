@@ -18,7 +18,7 @@ struct RestorePlanTests {
         roles: [.init(name: "shop_admin", referencedAs: ["owner"]), .init(name: "app", referencedAs: ["grantee"]),
                 .init(name: "both", referencedAs: ["grantee", "owner"])])
 
-    static func entry(_ id: Int, _ kind: String, _ section: ArchiveEntry.Section, name: String, schema: String? = "public",
+    static func entry(_ id: Int, _ kind: ArchiveEntry.Kind, _ section: ArchiveEntry.Section, name: String, schema: String? = "public",
                       dependencies: [Int] = [], table: String? = nil, chunk: Int = 0, chunks: Int = 1, size: UInt64 = 100) -> ArchiveEntry {
         var entry = ArchiveEntry(
             id: id, kind: kind, section: section, schema: schema, name: name, dependencies: dependencies,
@@ -29,22 +29,22 @@ struct RestorePlanTests {
     }
 
     static let entries: [ArchiveEntry] = [
-        entry(1, "SETTINGS", .preData, name: "session settings", schema: nil),
-        entry(2, "TABLE", .preData, name: "orders"),
-        entry(3, "OWNER", .preData, name: "TABLE orders", dependencies: [2]),
-        entry(4, "TABLE", .preData, name: "parts"),
-        entry(5, "TABLE DATA", .data, name: "orders", dependencies: [2], table: "orders", chunk: 0, chunks: 2, size: 500),
-        entry(6, "TABLE DATA", .data, name: "orders", dependencies: [2], table: "orders", chunk: 1, chunks: 2, size: 400),
-        entry(7, "TABLE DATA", .data, name: "parts", dependencies: [4], table: "parts", size: 50),
-        entry(8, "SEQUENCE SET", .data, name: "orders_id_seq"),
-        entry(9, "CONSTRAINT", .postData, name: "orders orders_pkey", dependencies: [2]),
-        entry(10, "INDEX", .postData, name: "parts_name_idx", dependencies: [4]),
-        entry(11, "FK CONSTRAINT", .postData, name: "parts parts_order_fkey", dependencies: [4, 9]),
-        entry(12, "COMMENT", .postData, name: "CONSTRAINT parts_order_fkey", dependencies: [11]),
-        entry(13, "TRIGGER", .postData, name: "orders audit", dependencies: [2]),
-        entry(14, "ACL", .postData, name: "TABLE orders", dependencies: [2, 3]),
-        entry(15, "MATERIALIZED VIEW DATA", .postData, name: "totals"),
-        entry(16, "MATERIALIZED VIEW DATA", .postData, name: "totals2"),
+        entry(1, .settings, .preData, name: "session settings", schema: nil),
+        entry(2, .table, .preData, name: "orders"),
+        entry(3, .owner, .preData, name: "TABLE orders", dependencies: [2]),
+        entry(4, .table, .preData, name: "parts"),
+        entry(5, .tableData, .data, name: "orders", dependencies: [2], table: "orders", chunk: 0, chunks: 2, size: 500),
+        entry(6, .tableData, .data, name: "orders", dependencies: [2], table: "orders", chunk: 1, chunks: 2, size: 400),
+        entry(7, .tableData, .data, name: "parts", dependencies: [4], table: "parts", size: 50),
+        entry(8, .sequenceSet, .data, name: "orders_id_seq"),
+        entry(9, .constraint, .postData, name: "orders orders_pkey", dependencies: [2]),
+        entry(10, .index, .postData, name: "parts_name_idx", dependencies: [4]),
+        entry(11, .foreignKeyConstraint, .postData, name: "parts parts_order_fkey", dependencies: [4, 9]),
+        entry(12, .comment, .postData, name: "CONSTRAINT parts_order_fkey", dependencies: [11]),
+        entry(13, .trigger, .postData, name: "orders audit", dependencies: [2]),
+        entry(14, .acl, .postData, name: "TABLE orders", dependencies: [2, 3]),
+        entry(15, .materializedViewData, .postData, name: "totals"),
+        entry(16, .materializedViewData, .postData, name: "totals2"),
     ]
 
     func plan(_ configure: (inout RestoreOptions) -> Void = { _ in }) -> RestorePlan {

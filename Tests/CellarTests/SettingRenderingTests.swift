@@ -134,7 +134,7 @@ struct SettingRenderingTests {
     @Test("the schedule analyzes each of two tables whose names collide as text")
     func scheduleKeepsCollidingNamesApart() {
         func chunk(_ id: Int, _ schema: String, _ table: String) -> ArchiveEntry {
-            var entry = ArchiveEntry(id: id, kind: "TABLE DATA", section: .data, schema: schema, name: table,
+            var entry = ArchiveEntry(id: id, kind: .tableData, section: .data, schema: schema, name: table,
                                      data: .init(tableSchema: schema, tableName: table, copyStatement: "COPY x FROM stdin;", chunk: 0, chunkCount: 1, rows: 1))
             entry.uncompressedSize = UInt64(id) * RestorePlan.analyzeMinimumBytes
             return entry

@@ -22,14 +22,14 @@ struct VerifyDeepTests {
         if digests { header.rowDigest = .init(seed: seed) }
         let sink = MemoryByteSink()
         let writer = try ArchiveWriter(sink: sink, header: header, level: 3)
-        try writer.append(ArchiveEntry(id: 1, kind: "TABLE", section: .preData, schema: "public", name: "items"),
+        try writer.append(ArchiveEntry(id: 1, kind: .table, section: .preData, schema: "public", name: "items"),
                           sql: "CREATE TABLE public.items (id integer, label text);\n")
         let encoder = try ArchiveEntryEncoder(level: 3)
         for (index, rows) in chunks.enumerated() {
             var data = ArchiveEntry.DataInfo(tableSchema: "public", tableName: "items", copyStatement: copyStatement, chunk: index,
                                              rows: rows.split(separator: "\n").count, rowDigest: digests ? digest(rows) : nil)
             alter(index, &data)
-            let entry = ArchiveEntry(id: 2 + index, kind: "TABLE DATA", section: .data, schema: "public", name: "items",
+            let entry = ArchiveEntry(id: 2 + index, kind: .tableData, section: .data, schema: "public", name: "items",
                                      dependencies: [1], data: data)
             try writer.append(try encoder.encode(entry, sql: copyStatement + "\n" + rows + "\\.\n\n"))
         }

@@ -178,7 +178,7 @@ struct ExportTests {
             #expect(reader.header.database.name == database)
             #expect(reader.header.database.encoding == "UTF8")
             #expect(reader.header.roles.contains { $0.name == "postgres" && $0.referencedAs.contains("owner") })
-            #expect(reader.entries.first?.kind == "SETTINGS")
+            #expect(reader.entries.first?.kind == .settings)
         }
     }
 
@@ -223,14 +223,14 @@ struct ExportTests {
                 return try ArchiveReader(path: archive).entries
             }
             func tables(_ list: [ArchiveEntry]) -> Set<String> {
-                Set(list.filter { $0.kind == "TABLE" }.map { "\($0.schema!).\($0.name)" })
+                Set(list.filter { $0.kind == .table }.map { "\($0.schema!).\($0.name)" })
             }
 
             let onlyKeep = try entries(["-t", "kee*"])
             #expect(tables(onlyKeep) == ["public.keep"])
-            #expect(onlyKeep.contains { $0.kind == "INDEX" && $0.name == "keep_v" })
-            #expect(onlyKeep.contains { $0.kind == "SEQUENCE" && $0.name == "keep_id_seq" }, "an owned sequence goes with its table")
-            #expect(!onlyKeep.contains { $0.kind == "FUNCTION" })
+            #expect(onlyKeep.contains { $0.kind == .index && $0.name == "keep_v" })
+            #expect(onlyKeep.contains { $0.kind == .sequence && $0.name == "keep_id_seq" }, "an owned sequence goes with its table")
+            #expect(!onlyKeep.contains { $0.kind == .function })
 
             #expect(tables(try entries(["-T", "public.drop_me"])) == ["public.keep", "other.elsewhere"])
             #expect(tables(try entries(["-n", "other"])) == ["other.elsewhere"])
@@ -240,8 +240,8 @@ struct ExportTests {
             #expect(tables(schemaOnly).count == 3)
 
             let dataOnly = try entries(["--data-only"])
-            #expect(Set(dataOnly.map(\.kind)) == ["SETTINGS", "TABLE DATA", "SEQUENCE SET"])
-            #expect(dataOnly.filter { $0.kind == "TABLE DATA" }.count == 3)
+            #expect(Set(dataOnly.map(\.kind)) == [.settings, .tableData, .sequenceSet])
+            #expect(dataOnly.filter { $0.kind == .tableData }.count == 3)
         }
     }
 
@@ -272,7 +272,7 @@ struct ExportTests {
             try Support.export(database, to: archive, ["--exclude-unsupported"])
             let reader = try ArchiveReader(path: archive)
             #expect(reader.header.options.excludedUnsupported.count == 3)
-            #expect(reader.entries.contains { $0.kind == "TABLE" && $0.name == "t" })
+            #expect(reader.entries.contains { $0.kind == .table && $0.name == "t" })
         }
     }
 
@@ -289,7 +289,7 @@ struct ExportTests {
 
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: archive)))
             let reader = try ArchiveReader(path: archive)
-            let data = try #require(reader.entries.first { $0.kind == "TABLE DATA" })
+            let data = try #require(reader.entries.first { $0.kind == .tableData })
             let offsets = [5, 20, Int(data.offset!) - 30, Int(data.offset!) + 7, Int(data.offset!) + Int(data.compressedSize) - 1,
                            bytes.count - 200, bytes.count - 80, bytes.count - 40, bytes.count - 1]
             for offset in offsets {

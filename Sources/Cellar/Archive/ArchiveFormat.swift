@@ -184,7 +184,7 @@ public struct ArchiveError: Error, CustomStringConvertible, Sendable, Equatable 
 extension ArchiveEntry {
     /// "TABLE DATA public film (chunk 2 of 3)", for messages and listings.
     public var displayName: String {
-        var text = kind
+        var text = kind.rawValue
         if let schema { text += " \(schema)" } else { text += " -" }
         text += " \(name)"
         if let data {

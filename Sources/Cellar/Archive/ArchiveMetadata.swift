@@ -215,7 +215,7 @@ public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
     public var id: Int
     /// What the entry creates or does, in pg_dump's words: "TABLE",
     /// "TABLE DATA", "INDEX", "FK CONSTRAINT", "ACL", "SEQUENCE SET", ...
-    public var kind: String
+    public var kind: Kind
     public var section: Section
     /// The object's schema; nil for objects outside schemas (schemas
     /// themselves, extensions, the settings preamble).
@@ -254,7 +254,7 @@ public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
     /// `compressedSize` is then the size of the whole block frame.
     public var blockOffset: UInt64?
 
-    public init(id: Int, kind: String, section: Section, schema: String? = nil, name: String,
+    public init(id: Int, kind: Kind, section: Section, schema: String? = nil, name: String,
                 owner: String? = nil, dependencies: [Int] = [], data: DataInfo? = nil) {
         self.id = id
         self.kind = kind
@@ -278,7 +278,7 @@ public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(Int.self, forKey: .id)
-        kind = try container.decode(String.self, forKey: .kind)
+        kind = try container.decode(Kind.self, forKey: .kind)
         section = try container.decode(Section.self, forKey: .section)
         schema = try container.decodeIfPresent(String.self, forKey: .schema)
         name = try container.decode(String.self, forKey: .name)

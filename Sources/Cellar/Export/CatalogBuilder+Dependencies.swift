@@ -39,7 +39,7 @@ extension CatalogBuilder {
                   let to = resolve(ObjectKey(catalog: row.refCatalog, oid: row.refOid)), from != to,
                   let position = positions[from] else { continue }
             // A serial's sequence is created before its table; OWNED BY comes after both.
-            if row.type == .auto, objects[position].kind == "SEQUENCE", row.refCatalog == "pg_class" { continue }
+            if row.type == .auto, objects[position].kind == .sequence, row.refCatalog == "pg_class" { continue }
             objects[position].dependencies.insert(to)
         }
     }

@@ -10,21 +10,21 @@ extension CatalogBuilder {
         // ONLY so that it reaches the children and partitions that inherit it,
         // and so is a partitioned table's foreign key.
         let only = constraint.type == "c" || (relation.kind == "p" && constraint.type == "f") ? "" : "ONLY "
-        let kind: String
+        let kind: ArchiveEntry.Kind
         switch constraint.type {
         case "c":
             // Valid local checks are part of CREATE TABLE; inherited ones come with the parent.
             guard constraint.islocal, !constraint.validated else { return }
-            kind = "CHECK CONSTRAINT"
+            kind = .checkConstraint
         case "f":
             // A foreign key on a partition comes from its partitioned parent's.
             guard constraint.parentOid == 0 else {
                 represented[key] = ObjectKey(catalog: "pg_constraint", oid: constraint.parentOid)
                 return
             }
-            kind = "FK CONSTRAINT"
+            kind = .foreignKeyConstraint
         default:
-            kind = "CONSTRAINT"
+            kind = .constraint
         }
         represented[key] = key
         if constraint.indexOid != 0, constraint.type != "f" {
@@ -59,7 +59,7 @@ extension CatalogBuilder {
         represented[key] = key
         let owner = relationsByOid[index.tableOid]?.owner
         let sql = index.definition + ";\n" + Self.indexOptionStatements(index)
-        add(DumpObject(key: key, kind: "INDEX", schema: index.schema, name: index.name, owner: owner, section: .postData,
+        add(DumpObject(key: key, kind: .index, schema: index.schema, name: index.name, owner: owner, section: .postData,
                        sql: sql + "\n", dependencies: [ObjectKey(catalog: "pg_class", oid: index.tableOid)]))
         commentable("pg_class", index.oid, CommentTarget(target: "INDEX \(index.qname)", key: key, section: .postData,
                                                          schema: index.schema, name: "INDEX \(index.name)", owner: owner))
@@ -78,7 +78,7 @@ extension CatalogBuilder {
               !skippedIndexes.contains(index.oid), !skippedIndexes.contains(parentOid) else { return }
         let childKey = represented[ObjectKey(catalog: "pg_class", oid: index.oid)] ?? ObjectKey(catalog: "pg_class", oid: index.oid)
         let parentKey = represented[ObjectKey(catalog: "pg_class", oid: parentOid)] ?? ObjectKey(catalog: "pg_class", oid: parentOid)
-        add(DumpObject(key: ObjectKey(catalog: "pg_class", oid: index.oid, part: "attach"), kind: "INDEX ATTACH", schema: index.schema,
+        add(DumpObject(key: ObjectKey(catalog: "pg_class", oid: index.oid, part: "attach"), kind: .indexAttach, schema: index.schema,
                        name: index.name, owner: relationsByOid[index.tableOid]?.owner, section: .postData,
                        sql: "ALTER INDEX \(parent) ATTACH PARTITION \(index.qname);\n\n", dependencies: [childKey, parentKey]))
     }
@@ -94,7 +94,7 @@ extension CatalogBuilder {
         default: break
         }
         let owner = relationsByOid[trigger.tableOid]?.owner
-        add(DumpObject(key: key, kind: "TRIGGER", schema: trigger.schema, name: "\(trigger.tableName) \(trigger.name)", owner: owner,
+        add(DumpObject(key: key, kind: .trigger, schema: trigger.schema, name: "\(trigger.tableName) \(trigger.name)", owner: owner,
                        section: .postData, sql: sql + "\n", dependencies: [ObjectKey(catalog: "pg_class", oid: trigger.tableOid)]))
         commentable("pg_trigger", trigger.oid, CommentTarget(target: "TRIGGER \(trigger.qname) ON \(trigger.table)", key: key, section: .postData,
                                                              schema: trigger.schema, name: "TRIGGER \(trigger.tableName) \(trigger.name)", owner: owner))
@@ -105,7 +105,7 @@ extension CatalogBuilder {
         represented[key] = key
         for role in policy.roles ?? [] { noteRole(role, as: "grantee") }
         let owner = relationsByOid[policy.tableOid]?.owner
-        add(DumpObject(key: key, kind: "POLICY", schema: policy.schema, name: "\(policy.tableName) \(policy.name)", owner: owner,
+        add(DumpObject(key: key, kind: .policy, schema: policy.schema, name: "\(policy.tableName) \(policy.name)", owner: owner,
                        section: .postData, sql: try Self.policyStatement(policy, roles: roleQuoting) + "\n\n",
                        dependencies: [ObjectKey(catalog: "pg_class", oid: policy.tableOid)]))
         commentable("pg_policy", policy.oid, CommentTarget(target: "POLICY \(policy.qname) ON \(policy.table)", key: key, section: .postData,
@@ -136,9 +136,9 @@ extension CatalogBuilder {
         represented[key] = key
         var sql = statistic.definition + ";\n"
         if let target = statistic.stattarget, target >= 0 { sql += "ALTER STATISTICS \(statistic.qname) SET STATISTICS \(target);\n" }
-        add(DumpObject(key: key, kind: "STATISTICS", schema: statistic.schema, name: statistic.name, owner: statistic.owner,
+        add(DumpObject(key: key, kind: .statistics, schema: statistic.schema, name: statistic.name, owner: statistic.owner,
                        section: .postData, sql: sql + "\n", dependencies: [ObjectKey(catalog: "pg_class", oid: statistic.tableOid)]))
-        try addOwner(of: key, kind: "STATISTICS", target: "STATISTICS \(statistic.qname)", schema: statistic.schema, name: statistic.name,
+        try addOwner(of: key, kind: .statistics, target: "STATISTICS \(statistic.qname)", schema: statistic.schema, name: statistic.name,
                  owner: statistic.owner, section: .postData)
         commentable("pg_statistic_ext", statistic.oid, CommentTarget(target: "STATISTICS \(statistic.qname)", key: key, section: .postData,
                                                                      schema: statistic.schema, name: "STATISTICS \(statistic.name)", owner: statistic.owner))

@@ -5,10 +5,10 @@
 extension CatalogBuilder {
     // MARK: - Owners and privileges
 
-    mutating func addOwner(of key: ObjectKey, kind: String, target: String, schema: String?, name: String,
+    mutating func addOwner(of key: ObjectKey, kind: ArchiveEntry.Kind, target: String, schema: String?, name: String,
                            owner: String, section: DumpSection) throws {
         noteRole(owner, as: "owner")
-        add(DumpObject(key: key.with(part: "owner"), kind: "OWNER", schema: schema, name: "\(kind) \(name)", owner: owner,
+        add(DumpObject(key: key.with(part: "owner"), kind: .owner, schema: schema, name: "\(kind) \(name)", owner: owner,
                        section: section, sql: "ALTER \(target) OWNER TO \(try roleQuoting.sql(owner));\n\n", dependencies: [key]))
     }
 
@@ -30,7 +30,7 @@ extension CatalogBuilder {
         }
         var dependencies: Set<ObjectKey> = [key]
         if addedKeys.contains(key.with(part: "owner")) { dependencies.insert(key.with(part: "owner")) }
-        add(DumpObject(key: key.with(part: "acl"), kind: "ACL", schema: schema, name: name, owner: owner,
+        add(DumpObject(key: key.with(part: "acl"), kind: .acl, schema: schema, name: name, owner: owner,
                        section: .postData, sql: sql + "\n", dependencies: dependencies))
     }
 
@@ -88,7 +88,7 @@ extension CatalogBuilder {
             }
             sql += "\(prefix) GRANT \(names.joined(separator: ",")) ON \(objects) TO \(try roleQuoting.grantee(first.grantee))\(first.grantable ? " WITH GRANT OPTION" : "");\n"
         }
-        add(DumpObject(key: ObjectKey(catalog: "pg_default_acl", oid: row.oid), kind: "DEFAULT ACL", schema: row.schema,
+        add(DumpObject(key: ObjectKey(catalog: "pg_default_acl", oid: row.oid), kind: .defaultACL, schema: row.schema,
                        name: "DEFAULT PRIVILEGES FOR \(objects)", owner: row.role, section: .postData, sql: sql + "\n"))
     }
 
@@ -107,7 +107,7 @@ extension CatalogBuilder {
                 name = "COLUMN \(target.name).\(column)"
                 key = target.key.with(part: "comment:\(description.sub)")
             }
-            add(DumpObject(key: key, kind: "COMMENT", schema: target.schema, name: name, owner: target.owner,
+            add(DumpObject(key: key, kind: .comment, schema: target.schema, name: name, owner: target.owner,
                            section: target.section, sql: "COMMENT ON \(what) IS \(sqlLiteral(description.description));\n\n",
                            dependencies: [target.key]))
         }

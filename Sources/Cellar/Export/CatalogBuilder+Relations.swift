@@ -24,17 +24,17 @@ extension CatalogBuilder {
         if sequence.ownership == "i", let table = sequence.ownerTable, let column = sequence.ownerColumnQ, let tableOid = sequence.ownerTableOid {
             // The identity column's sequence comes with the column.
             let always = relationsByOid[tableOid]?.columns?.first(where: { $0.name == sequence.ownerColumn })?.identity == "a"
-            add(DumpObject(key: key, kind: "SEQUENCE", schema: sequence.schema, name: sequence.name, owner: sequence.owner, section: .preData,
+            add(DumpObject(key: key, kind: .sequence, schema: sequence.schema, name: sequence.name, owner: sequence.owner, section: .preData,
                            sql: "ALTER TABLE \(table) ALTER COLUMN \(column) ADD GENERATED \(always ? "ALWAYS" : "BY DEFAULT") AS IDENTITY (\n    SEQUENCE NAME \(sequence.qname)\n\(options)\n);\n\n",
                            dependencies: [ObjectKey(catalog: "pg_class", oid: tableOid)]))
         } else {
             let type = sequence.type == "bigint" ? "" : "    AS \(sequence.type)\n"
-            add(DumpObject(key: key, kind: "SEQUENCE", schema: sequence.schema, name: sequence.name, owner: sequence.owner, section: .preData,
+            add(DumpObject(key: key, kind: .sequence, schema: sequence.schema, name: sequence.name, owner: sequence.owner, section: .preData,
                            sql: "CREATE SEQUENCE \(sequence.qname)\n\(type)\(options);\n\n"))
-            try addOwner(of: key, kind: "SEQUENCE", target: "SEQUENCE \(sequence.qname)", schema: sequence.schema, name: sequence.name,
+            try addOwner(of: key, kind: .sequence, target: "SEQUENCE \(sequence.qname)", schema: sequence.schema, name: sequence.name,
                      owner: sequence.owner, section: .preData)
             if sequence.ownership == "a", let table = sequence.ownerTable, let column = sequence.ownerColumnQ, let tableOid = sequence.ownerTableOid {
-                add(DumpObject(key: key.with(part: "ownedby"), kind: "SEQUENCE OWNED BY", schema: sequence.schema, name: sequence.name,
+                add(DumpObject(key: key.with(part: "ownedby"), kind: .sequenceOwnedBy, schema: sequence.schema, name: sequence.name,
                                owner: sequence.owner, section: .preData,
                                sql: "ALTER SEQUENCE \(sequence.qname) OWNED BY \(table).\(column);\n\n",
                                dependencies: [key, ObjectKey(catalog: "pg_class", oid: tableOid)]))
@@ -43,7 +43,7 @@ extension CatalogBuilder {
         try addACL(of: key, target: "SEQUENCE \(sequence.qname)", schema: sequence.schema, name: "SEQUENCE \(sequence.name)",
                owner: sequence.owner, privileges: sequence.acl)
         if let (last, called) = value {
-            add(DumpObject(key: key.with(part: "set"), kind: "SEQUENCE SET", schema: sequence.schema, name: sequence.name,
+            add(DumpObject(key: key.with(part: "set"), kind: .sequenceSet, schema: sequence.schema, name: sequence.name,
                            owner: sequence.owner, section: .data,
                            sql: "SELECT pg_catalog.setval(\(sqlLiteral(sequence.qname)), \(last), \(called));\n\n", dependencies: [key]))
         }
@@ -60,16 +60,16 @@ extension CatalogBuilder {
         let key = ObjectKey(catalog: "pg_class", oid: relation.oid)
         represented[key] = key
         let columns = relation.columns ?? []
-        var keyword = "TABLE"
+        var keyword = ArchiveEntry.Kind.table
         var sql = ""
         var extra = ""
         switch relation.kind {
         case "v":
-            keyword = "VIEW"
+            keyword = .view
             let options = relation.reloptions.map { " WITH (\($0.joined(separator: ", ")))" } ?? ""
             sql = "CREATE VIEW \(relation.qname)\(options) AS\n\(Self.trimmedViewDefinition(relation.viewdef))\n;\n"
         case "m":
-            keyword = "MATERIALIZED VIEW"
+            keyword = .materializedView
             let access = relation.accessMethod.map { $0 == "heap" ? "" : " USING \(quoteIdent($0))" } ?? ""
             let options = relation.reloptions.map { " WITH (\($0.joined(separator: ", ")))" } ?? ""
             sql = "CREATE MATERIALIZED VIEW \(relation.qname)\(access)\(options) AS\n\(Self.trimmedViewDefinition(relation.viewdef))\n  WITH NO DATA;\n"
@@ -127,7 +127,7 @@ extension CatalogBuilder {
         add(DumpObject(key: key, kind: keyword, schema: relation.schema, name: relation.name, owner: relation.owner,
                        section: .preData, sql: sql + extra + "\n"))
         if relation.ispartition, let parent = relation.parents?.first, let parentOid = relation.parentOids?.first, let bound = relation.partbound {
-            add(DumpObject(key: key.with(part: "attach"), kind: "TABLE ATTACH", schema: relation.schema, name: relation.name,
+            add(DumpObject(key: key.with(part: "attach"), kind: .tableAttach, schema: relation.schema, name: relation.name,
                            owner: relation.owner, section: .preData,
                            sql: "ALTER TABLE ONLY \(parent) ATTACH PARTITION \(relation.qname) \(bound);\n\n",
                            dependencies: [key, ObjectKey(catalog: "pg_class", oid: parentOid)]))
@@ -137,7 +137,7 @@ extension CatalogBuilder {
             guard let defaultOid = column.defaultOid, let expression = column.defaultExpr, !excluded("pg_attrdef", defaultOid) else { continue }
             let defaultKey = ObjectKey(catalog: "pg_attrdef", oid: defaultOid)
             represented[defaultKey] = defaultKey
-            add(DumpObject(key: defaultKey, kind: "DEFAULT", schema: relation.schema, name: "\(relation.name) \(column.name)",
+            add(DumpObject(key: defaultKey, kind: .default, schema: relation.schema, name: "\(relation.name) \(column.name)",
                            owner: relation.owner, section: .preData,
                            sql: "ALTER TABLE ONLY \(relation.qname) ALTER COLUMN \(column.qname) SET DEFAULT \(expression);\n\n",
                            dependencies: [key]))
@@ -160,7 +160,7 @@ extension CatalogBuilder {
             var rls = ""
             if relation.rowsecurity { rls += "ALTER TABLE \(relation.qname) ENABLE ROW LEVEL SECURITY;\n" }
             if relation.forcerowsecurity { rls += "ALTER TABLE \(relation.qname) FORCE ROW LEVEL SECURITY;\n" }
-            add(DumpObject(key: key.with(part: "rls"), kind: "ROW SECURITY", schema: relation.schema, name: relation.name,
+            add(DumpObject(key: key.with(part: "rls"), kind: .rowSecurity, schema: relation.schema, name: relation.name,
                            owner: relation.owner, section: .postData, sql: rls + "\n", dependencies: [key]))
         }
     }
@@ -182,7 +182,7 @@ extension CatalogBuilder {
 
     mutating func addMaterializedViewRefreshes() {
         guard !selection.schemaOnly else { return }
-        let matviews = objects.filter { $0.kind == "MATERIALIZED VIEW" }
+        let matviews = objects.filter { $0.kind == .materializedView }
         let matviewKeys = Set(matviews.map(\.key))
         for view in matviews {
             guard let relation = relationsByOid[view.key.oid], relation.ispopulated else { continue }
@@ -190,7 +190,7 @@ extension CatalogBuilder {
             for dependency in view.dependencies where matviewKeys.contains(dependency) {
                 dependencies.insert(dependency.with(part: "refresh"))
             }
-            add(DumpObject(key: view.key.with(part: "refresh"), kind: "MATERIALIZED VIEW DATA", schema: view.schema, name: view.name,
+            add(DumpObject(key: view.key.with(part: "refresh"), kind: .materializedViewData, schema: view.schema, name: view.name,
                            owner: view.owner, section: .postData, sql: "REFRESH MATERIALIZED VIEW \(relation.qname);\n\n",
                            dependencies: dependencies))
         }

@@ -10,10 +10,10 @@ extension CatalogBuilder {
         // A new database already has "public" (owned by pg_database_owner).
         let sql = schema.name == "public" ? "" : "CREATE SCHEMA \(schema.qname);\n\n"
         if !sql.isEmpty {
-            add(DumpObject(key: key, kind: "SCHEMA", schema: nil, name: schema.name, owner: schema.owner, section: .preData, sql: sql))
+            add(DumpObject(key: key, kind: .schema, schema: nil, name: schema.name, owner: schema.owner, section: .preData, sql: sql))
         }
         if schema.name != "public" || schema.owner != "pg_database_owner" {
-            try addOwner(of: key, kind: "SCHEMA", target: "SCHEMA \(schema.qname)", schema: nil, name: schema.name, owner: schema.owner, section: .preData)
+            try addOwner(of: key, kind: .schema, target: "SCHEMA \(schema.qname)", schema: nil, name: schema.name, owner: schema.owner, section: .preData)
         }
         try addACL(of: key, target: "SCHEMA \(schema.qname)", schema: nil, name: "SCHEMA \(schema.name)", owner: schema.owner, privileges: schema.acl)
         commentable("pg_namespace", schema.oid, CommentTarget(target: "SCHEMA \(schema.qname)", key: key, section: .preData, schema: nil, name: "SCHEMA \(schema.name)", owner: schema.owner))
@@ -22,7 +22,7 @@ extension CatalogBuilder {
     mutating func addExtension(_ row: ExtensionRow) {
         let key = ObjectKey(catalog: "pg_extension", oid: row.oid)
         represented[key] = key
-        add(DumpObject(key: key, kind: "EXTENSION", schema: nil, name: row.name, owner: nil, section: .preData,
+        add(DumpObject(key: key, kind: .extension, schema: nil, name: row.name, owner: nil, section: .preData,
                        sql: "CREATE EXTENSION IF NOT EXISTS \(row.qname) WITH SCHEMA \(row.qschema);\n\n"))
         commentable("pg_extension", row.oid, CommentTarget(target: "EXTENSION \(row.qname)", key: key, section: .preData, schema: nil, name: "EXTENSION \(row.name)"))
     }
@@ -31,14 +31,14 @@ extension CatalogBuilder {
 
     mutating func addType(_ type: TypeRow, domainConstraints: [ConstraintRow]) throws {
         let key = ObjectKey(catalog: "pg_type", oid: type.oid)
-        var kind = "TYPE"
+        var kind = ArchiveEntry.Kind.type
         var sql: String
         switch type.kind {
         case "e":
             let labels = (type.labels ?? []).map { "    \(sqlLiteral($0))" }.joined(separator: ",\n")
             sql = "CREATE TYPE \(type.qname) AS ENUM (\n\(labels)\n);\n"
         case "d":
-            kind = "DOMAIN"
+            kind = .domain
             sql = "CREATE DOMAIN \(type.qname) AS \(type.baseType ?? "text")"
             if let collation = type.collation { sql += " COLLATE \(collation)" }
             if let defaultExpr = type.defaultExpr { sql += " DEFAULT \(defaultExpr)" }
@@ -57,7 +57,7 @@ extension CatalogBuilder {
             }
             sql += ";\n"
             if !later.isEmpty {
-                add(DumpObject(key: key.with(part: "notvalid"), kind: "CHECK CONSTRAINT", schema: type.schema, name: type.name,
+                add(DumpObject(key: key.with(part: "notvalid"), kind: .checkConstraint, schema: type.schema, name: type.name,
                                owner: type.owner, section: .postData, sql: later + "\n", dependencies: [key]))
             }
         case "c":
@@ -81,7 +81,7 @@ extension CatalogBuilder {
         add(DumpObject(key: key, kind: kind, schema: type.schema, name: type.name, owner: type.owner, section: .preData, sql: sql + "\n"))
         let target = "\(kind) \(type.qname)"
         try addOwner(of: key, kind: kind, target: target, schema: type.schema, name: type.name, owner: type.owner, section: .preData)
-        try addACL(of: key, target: kind == "DOMAIN" ? "DOMAIN \(type.qname)" : "TYPE \(type.qname)", schema: type.schema,
+        try addACL(of: key, target: kind == .domain ? "DOMAIN \(type.qname)" : "TYPE \(type.qname)", schema: type.schema,
                name: "\(kind) \(type.name)", owner: type.owner, privileges: type.acl)
         var comment = CommentTarget(target: target, key: key, section: .preData, schema: type.schema, name: "\(kind) \(type.name)", owner: type.owner)
         if type.kind == "c" {
@@ -98,7 +98,7 @@ extension CatalogBuilder {
     mutating func addFunction(_ function: FunctionRow) throws {
         let key = ObjectKey(catalog: "pg_proc", oid: function.oid)
         represented[key] = key
-        let kind = function.kind == "p" ? "PROCEDURE" : "FUNCTION"
+        let kind: ArchiveEntry.Kind = function.kind == "p" ? .procedure : .function
         let definition = (function.definition ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let signature = "\(function.qname)(\(function.identityArguments))"
         let name = "\(function.name)(\(function.identityArguments))"
@@ -149,9 +149,9 @@ extension CatalogBuilder {
         }
         let signature = "\(function.qname)(\(function.identityArguments.isEmpty ? "*" : function.identityArguments))"
         let name = "\(function.name)(\(function.identityArguments))"
-        add(DumpObject(key: key, kind: "AGGREGATE", schema: function.schema, name: name, owner: function.owner, section: .preData,
+        add(DumpObject(key: key, kind: .aggregate, schema: function.schema, name: name, owner: function.owner, section: .preData,
                        sql: "CREATE AGGREGATE \(function.qname)(\(arguments)) (\n\(options.joined(separator: ",\n"))\n);\n\n"))
-        try addOwner(of: key, kind: "AGGREGATE", target: "AGGREGATE \(signature)", schema: function.schema, name: name, owner: function.owner, section: .preData)
+        try addOwner(of: key, kind: .aggregate, target: "AGGREGATE \(signature)", schema: function.schema, name: name, owner: function.owner, section: .preData)
         try addACL(of: key, target: "FUNCTION \(function.qname)(\(function.identityArguments))", schema: function.schema,
                name: "AGGREGATE \(name)", owner: function.owner, privileges: function.acl)
         commentable("pg_proc", function.oid, CommentTarget(target: "AGGREGATE \(signature)", key: key, section: .preData,

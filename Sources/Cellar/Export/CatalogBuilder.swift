@@ -174,9 +174,9 @@ struct CatalogBuilder {
         addMaterializedViewRefreshes()
         moveDependenciesOfPreData()
         if selection.dataOnly {
-            objects.removeAll { $0.kind != "SEQUENCE SET" }
+            objects.removeAll { $0.kind != .sequenceSet }
         } else if selection.schemaOnly {
-            objects.removeAll { $0.kind == "SEQUENCE SET" || $0.kind == "MATERIALIZED VIEW DATA" }
+            objects.removeAll { $0.kind == .sequenceSet || $0.kind == .materializedViewData }
             dataTables = []
         }
     }

@@ -179,7 +179,7 @@ final class DataPhase: @unchecked Sendable {
             let encoder = try ArchiveEntryEncoder(level: options.level)
             while let job = takeJob() {
                 let entry = ArchiveEntry(
-                    id: 0, kind: "TABLE DATA", section: .data, schema: job.table.schema, name: job.table.name,
+                    id: 0, kind: .tableData, section: .data, schema: job.table.schema, name: job.table.name,
                     owner: job.table.owner, dependencies: tableIDs[job.table.oid].map { [$0] } ?? [],
                     data: .init(tableSchema: job.table.schema, tableName: job.table.name, copyStatement: job.statement,
                                 chunk: job.chunk, rows: job.rows, rowDigest: job.rowDigest.hex))

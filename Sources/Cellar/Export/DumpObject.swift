@@ -23,8 +23,8 @@ struct ObjectKey: Hashable, Comparable, CustomStringConvertible {
 /// attached to it, with what it needs restored first.
 struct DumpObject {
     var key: ObjectKey
-    /// pg_dump's word for it: "TABLE", "INDEX", "FK CONSTRAINT", ...
-    var kind: String
+    /// pg_dump's word for it: `.table`, `.index`, `.foreignKeyConstraint`, ...
+    var kind: ArchiveEntry.Kind
     var schema: String?
     var name: String
     var owner: String?
@@ -35,39 +35,7 @@ struct DumpObject {
     /// For tables whose rows are exported.
     var table: TableDataSource?
 
-    var priority: Int { DumpObject.priority(of: kind) }
-
-    /// pg_dump's sort priorities (pg_dump_sort.c), which decide the order of
-    /// objects that do not depend on each other.
-    static func priority(of kind: String) -> Int {
-        switch kind {
-        case "SETTINGS": return 0
-        case "SCHEMA": return 1
-        case "EXTENSION": return 5
-        case "TYPE", "DOMAIN": return 6
-        case "FUNCTION", "PROCEDURE": return 8
-        case "AGGREGATE": return 9
-        case "SEQUENCE": return 20
-        case "TABLE", "VIEW", "MATERIALIZED VIEW": return 21
-        case "TABLE ATTACH": return 22
-        case "DEFAULT", "SEQUENCE OWNED BY", "IDENTITY": return 24
-        case "TABLE DATA": return 27
-        case "SEQUENCE SET": return 28
-        case "CONSTRAINT", "CHECK CONSTRAINT": return 32
-        case "INDEX": return 33
-        case "INDEX ATTACH": return 34
-        case "STATISTICS": return 35
-        case "TRIGGER": return 37
-        case "FK CONSTRAINT": return 38
-        case "ROW SECURITY", "POLICY": return 39
-        case "DEFAULT ACL": return 44
-        case "MATERIALIZED VIEW DATA": return 47
-        case "COMMENT": return 50
-        case "OWNER": return 51
-        case "ACL": return 52
-        default: return 30
-        }
-    }
+    var priority: Int { kind.sortPriority }
 }
 
 enum DumpSection: Int, Comparable {

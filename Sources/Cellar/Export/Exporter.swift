@@ -105,7 +105,7 @@ public final class Exporter {
 
         let writer = try ArchiveWriter(sink: sink, header: header, level: options.level)
         var ids = EntryIDs()
-        try writer.append(ArchiveEntry(id: ids.next(), kind: "SETTINGS", section: .preData, name: "session settings"),
+        try writer.append(ArchiveEntry(id: ids.next(), kind: .settings, section: .preData, name: "session settings"),
                           sql: Self.preamble(header: header))
 
         // Pre-data.

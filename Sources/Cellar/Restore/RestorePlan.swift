@@ -46,9 +46,9 @@ public struct RestorePlan: Sendable {
     /// Whether the restore runs this entry at all.
     public func includes(_ entry: ArchiveEntry) -> Bool {
         let isData = entry.data != nil || Self.dataKinds.contains(entry.kind)
-        if entry.kind == "SETTINGS" { return true }
-        if entry.kind == "OWNER" && (options.noOwner || options.owner != nil) { return false }
-        if (entry.kind == "ACL" || entry.kind == "DEFAULT ACL") && options.noPrivileges { return false }
+        if entry.kind == .settings { return true }
+        if entry.kind == .owner && (options.noOwner || options.owner != nil) { return false }
+        if (entry.kind == .acl || entry.kind == .defaultACL) && options.noPrivileges { return false }
         if options.schemaOnly && isData { return false }
         if options.dataOnly && !isData { return false }
         return true
@@ -56,11 +56,11 @@ public struct RestorePlan: Sendable {
 
     /// Kinds that carry data rather than schema: what `--data-only` keeps and
     /// `--schema-only` drops.
-    static let dataKinds: Set<String> = ["TABLE DATA", "SEQUENCE SET", "MATERIALIZED VIEW DATA"]
+    static let dataKinds: Set<ArchiveEntry.Kind> = [.tableData, .sequenceSet, .materializedViewData, .largeObjectData]
 
     public static func phase(of entry: ArchiveEntry) -> Phase {
         if entry.data != nil { return .data }
-        if entry.kind == "SETTINGS" { return .session }
+        if entry.kind == .settings { return .session }
         if dataKinds.contains(entry.kind) { return .postData }
         return entry.section == .preData ? .preData : .postData
     }
@@ -160,7 +160,7 @@ public struct RestorePlan: Sendable {
 
     /// The kind of the items ``schedule(_:allEntries:analyze:)`` adds to
     /// ANALYZE a table once its rows are loaded.
-    public static let analyzeKind = "ANALYZE"
+    public static let analyzeKind = ArchiveEntry.Kind(rawValue: "ANALYZE")
 
     /// Orders data chunks and post-data entries for the `-j` connections.
     ///
@@ -189,7 +189,7 @@ public struct RestorePlan: Sendable {
             if let data = entry.data { chunksByTable[QualifiedName(data), default: []].append(index) }
         }
         var tableKeyByID: [Int: QualifiedName] = [:]
-        for entry in allEntries where entry.kind == "TABLE" {
+        for entry in allEntries where entry.kind == .table {
             tableKeyByID[entry.id] = QualifiedName(schema: entry.schema ?? "", name: entry.name)
         }
 
@@ -204,7 +204,7 @@ public struct RestorePlan: Sendable {
                 dependencies = []
             } else {
                 switch entry.kind {
-                case "INDEX", "CONSTRAINT", "CHECK CONSTRAINT":
+                case .index, .constraint, .checkConstraint:
                     let tables = entry.dependencies.compactMap { tableKeyByID[$0] }
                     let chunks = tables.flatMap { chunksByTable[$0] ?? [] }
                     if tables.isEmpty || chunks.isEmpty {
@@ -213,9 +213,9 @@ public struct RestorePlan: Sendable {
                         stage = .load
                         dependencies += chunks
                     }
-                case "FK CONSTRAINT":
+                case .foreignKeyConstraint:
                     stage = .foreignKeys
-                case "MATERIALIZED VIEW DATA":
+                case .materializedViewData:
                     stage = .refresh
                     if let lastRefresh { dependencies.append(lastRefresh) }
                     lastRefresh = index
@@ -351,7 +351,7 @@ final class RestoreNameFilter: @unchecked Sendable {
     private let tables: [NamePattern]
     /// Entries selected so far, and the kinds of all entries seen.
     private var selected = Set<Int>()
-    private var kinds: [Int: String] = [:]
+    private var kinds: [Int: ArchiveEntry.Kind] = [:]
 
     init(_ options: RestoreOptions) {
         schemas = Set(options.schemas)
@@ -364,8 +364,8 @@ final class RestoreNameFilter: @unchecked Sendable {
     /// when everything they depend on is selected too (so a trigger whose
     /// function or a default whose sequence stays out stays out as well, as
     /// with pg_restore -t).
-    static let tableParts: Set<String> = [
-        "OWNER", "ACL", "COMMENT", "INDEX", "CONSTRAINT", "CHECK CONSTRAINT", "DEFAULT", "TRIGGER", "ROW SECURITY", "POLICY",
+    static let tableParts: Set<ArchiveEntry.Kind> = [
+        .owner, .acl, .comment, .securityLabel, .index, .constraint, .checkConstraint, .default, .trigger, .rowSecurity, .policy, .rule,
     ]
 
     func includes(_ entry: ArchiveEntry) -> Bool {
@@ -376,7 +376,7 @@ final class RestoreNameFilter: @unchecked Sendable {
     }
 
     private func decide(_ entry: ArchiveEntry) -> Bool {
-        guard isActive, entry.kind != "SETTINGS" else { return true }
+        guard isActive, entry.kind != .settings else { return true }
         if !schemas.isEmpty {
             guard let schema = Self.schema(of: entry), schemas.contains(schema) else { return false }
         }
@@ -384,18 +384,18 @@ final class RestoreNameFilter: @unchecked Sendable {
         if let data = entry.data {
             return tables.contains { $0.matches(schema: data.tableSchema, name: data.tableName) }
         }
-        if entry.kind == "TABLE", let schema = entry.schema {
+        if entry.kind == .table, let schema = entry.schema {
             return tables.contains { $0.matches(schema: schema, name: entry.name) }
         }
         guard Self.tableParts.contains(entry.kind), !selected.isDisjoint(with: entry.dependencies) else { return false }
-        return entry.dependencies.allSatisfy { selected.contains($0) || kinds[$0] == "SCHEMA" || kinds[$0] == nil }
+        return entry.dependencies.allSatisfy { selected.contains($0) || kinds[$0] == .schema || kinds[$0] == nil }
     }
 
     /// The schema an entry lives in; for a schema's own entries (CREATE
     /// SCHEMA, its owner, comment, privileges), the schema itself.
     static func schema(of entry: ArchiveEntry) -> String? {
         if let schema = entry.schema { return schema }
-        if entry.kind == "SCHEMA" { return entry.name }
+        if entry.kind == .schema { return entry.name }
         if entry.name.hasPrefix("SCHEMA ") { return String(entry.name.dropFirst("SCHEMA ".count)) }
         return nil
     }

@@ -288,10 +288,10 @@ final class RestoreCounters: @unchecked Sendable {
         return (self.rows, self.bytes)
     }
 
-    func addStatement(kind: String) {
+    func addStatement(kind: ArchiveEntry.Kind) {
         lock.lock(); defer { lock.unlock() }
-        if kind == "SEQUENCE SET" { sequences += 1 }
-        if kind == "MATERIALIZED VIEW DATA" { refreshes += 1 }
+        if kind == .sequenceSet { sequences += 1 }
+        if kind == .materializedViewData { refreshes += 1 }
     }
 
     var loadedTables: [QualifiedName] {
