@@ -98,6 +98,7 @@ find_pg_bindir() {
 required_packages=(
   libpq-dev libssl-dev libzstd-dev libxxhash-dev pkg-config # the C libraries, found through pkg-config
   postgresql postgresql-contrib               # the server the tests run against
+  postgresql-server-dev-15                    # headers for the regression database's C library
   locales-all                                 # en_US.UTF-8, the production locale
   zstd openssl python3 iproute2               # tools the tests and dev-postgres.sh call
   git ca-certificates                         # SwiftPM fetches dependencies

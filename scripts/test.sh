@@ -55,6 +55,16 @@ if [ -z "${PGCELLAR_TESTDATA:-}" ] && [ -d "$repo_root/../shared/testdata" ]; th
   export PGCELLAR_TESTDATA
 fi
 
+# PostgreSQL 15's regression database (a test round-trips it) calls C functions
+# in regress.so, which its build-regress-lib.sh compiles from Debian's source
+# package into /tmp/debsrc, the path the dump names.
+regress_builder=${PGCELLAR_TESTDATA:-}/regression/build-regress-lib.sh
+if [ -n "${PGCELLAR_TESTDATA:-}" ] && [ -f "$regress_builder" ] && [ ! -f /tmp/debsrc/lib/regress.so ]; then
+  info "building the regression database's regress.so in /tmp/debsrc"
+  bash "$regress_builder" /tmp/debsrc >/dev/null \
+    || info "could not build regress.so: the regression database test will fail and say so"
+fi
+
 start_cluster
 
 status=0
