@@ -89,7 +89,10 @@ public struct ExportCommand: ParsableCommand {
         let upper = text.uppercased().replacingOccurrences(of: "IB", with: "").replacingOccurrences(of: "B", with: "")
         let multipliers: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
         if let last = upper.last, let multiplier = multipliers[last] {
-            return Int(upper.dropLast()).map { $0 * multiplier }
+            // Overflow is no size at all, not a trap.
+            guard let value = Int(upper.dropLast()) else { return nil }
+            let (product, overflow) = value.multipliedReportingOverflow(by: multiplier)
+            return overflow ? nil : product
         }
         return Int(upper)
     }

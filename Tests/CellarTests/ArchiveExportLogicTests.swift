@@ -77,4 +77,25 @@ struct ArchiveExportLogicTests {
         #expect(ExportCommand.parseSize("1000") == 1000)
         #expect(ExportCommand.parseSize("x") == nil)
     }
+
+    @Test("a chunk size too large for an integer is no size (a usage error), not a trap")
+    func chunkSizeOverflow() {
+        #expect(ExportCommand.parseSize("9000000000000G") == nil)
+        #expect(ExportCommand.parseSize("99999999999999999999") == nil)
+        #expect(throws: (any Error).self) { try ExportCommand.parse(["-d", "x", "-o", "/tmp/x", "--chunk-size", "9000000000000G"]) }
+    }
+
+    @Test("the writer refuses an entry larger than any reader accepts, naming it, before touching its bytes")
+    func oversizedEntryRefused() throws {
+        let encoder = try ArchiveEntryEncoder(level: 1)
+        // Never initialized or read: the size check comes first.
+        let huge = UnsafeMutableRawBufferPointer.allocate(byteCount: ArchiveFormat.maximumEntryFrameSize + 1, alignment: 1)
+        defer { huge.deallocate() }
+        let entry = ArchiveEntry(id: 7, kind: .tableData, section: .data, schema: "public", name: "big")
+        let error = #expect(throws: ArchiveError.self) { try encoder.encode(entry, sql: UnsafeRawBufferPointer(huge)) }
+        #expect(error?.description.contains("TABLE DATA public big") == true, "\(String(describing: error))")
+        // A chunk is at most --chunk-size (256 MiB at most) or one row with its
+        // COPY statement: both must fit what the readers accept.
+        #expect(ArchiveFormat.maximumEntryFrameSize >= max(256 << 20, ArchiveFormat.maximumRowSize) + (1 << 20))
+    }
 }

@@ -297,4 +297,29 @@ struct ExportEdgeCaseTests {
             }
         }
     }
+
+    @Test("a chunk closes before a row would take it past --chunk-size: only a single row makes a larger frame")
+    func chunksStayUnderTheChunkSize() throws {
+        try TestServer.withScratchDatabase("pgc_chunks") { database in
+            // Rows of 20 KiB under a 64 KiB chunk size: before, a chunk could
+            // reach 64 KiB plus a whole row. One 200 KiB row must still fit.
+            try Support.psql(database, """
+                CREATE TABLE wide (id int, v text);
+                INSERT INTO wide SELECT g, repeat(md5(g::text), 640) FROM generate_series(1, 60) g;
+                INSERT INTO wide VALUES (61, repeat('y', 200 * 1024));
+                """)
+            try Self.roundTrip(database, exportArguments: ["--chunk-size", "64K"]) { result in
+                let archive = Support.temporaryPath("chunks.pgcellar")
+                defer { try? FileManager.default.removeItem(atPath: archive) }
+                try Support.export(database, to: archive, ["--chunk-size", "64K"])
+                let chunks = try ArchiveReader(path: archive).entries.filter { $0.data != nil }
+                #expect(chunks.count > 20)
+                for chunk in chunks where (chunk.data?.rows ?? 0) > 1 {
+                    // The COPY statement and the end-of-data line come on top of the rows.
+                    #expect(chunk.uncompressedSize <= 64 * 1024 + 200, "\(chunk.displayName) holds \(chunk.uncompressedSize) bytes")
+                }
+                #expect(chunks.contains { $0.data?.rows == 1 && $0.uncompressedSize > 200 * 1024 })
+            }
+        }
+    }
 }

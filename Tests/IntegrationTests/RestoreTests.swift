@@ -90,6 +90,30 @@ struct RestoreTests {
         #expect(try databaseExists(target) == false, "the failed restore left database \(target) behind")
     }
 
+    @Test("a file damaged in its last data chunk runs nothing: the footer's SHA-256 is checked before CREATE DATABASE")
+    func damagedFileRunsNothing() throws {
+        let source = try RestoreSources.source("chinook")
+        let target = TestServer.uniqueName("restore_damaged")
+        defer { dropDatabase(target) }
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: source.archive)))
+        // The header and table of contents stay intact; only the last chunk's
+        // frame changes, which a restore would otherwise reach last.
+        let last = try #require(try ArchiveReader(path: source.archive).entries.filter { $0.data != nil }.max { $0.offset! < $1.offset! })
+        let position = Int(last.offset! + last.compressedSize / 2)
+        bytes[position] ^= 0x55
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(target).pgcellar").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let logOffset = try TestServer.serverLogOffset()
+        let result = try Pgcellar.run(["restore", path, "--create", "--dbname", TestServer.conninfo(user: RestoreSources.user, database: target)])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("SHA-256 in its footer"), "\(result.stderr)")
+        #expect(try databaseExists(target) == false)
+        let log = try TestServer.serverLog(since: logOffset)
+        #expect(!log.contains("CREATE DATABASE \(target)") && !log.contains("CREATE DATABASE \"\(target)\""),
+                "the damaged archive got as far as creating the database")
+    }
+
     @Test("--owner makes the role own every restored object")
     func ownerOwnsEverything() throws {
         let source = try RestoreSources.source("pagila")

@@ -32,9 +32,21 @@ public enum ArchiveFormat {
         }
     }
 
-    /// The upper bound on any metadata frame or entry frame this reader will
-    /// hold in memory; the writer's frames are far smaller (chunks of a few MiB).
+    /// The upper bound on a metadata frame (header, entry group, table of
+    /// contents) that a reader will hold in memory.
     static let maximumFrameSize = 512 * 1024 * 1024
+
+    /// The largest COPY text line PostgreSQL can send: COPY TO builds each row
+    /// in one StringInfo, which cannot grow past MaxAllocSize (1 GiB - 1).
+    static let maximumRowSize = (1 << 30) - 1
+
+    /// The upper bound on an entry's frame, compressed or not. The writer
+    /// closes a chunk before a row would take it past `--chunk-size` (at most
+    /// 256 MiB), so only a single row can make a chunk larger, and no row is
+    /// larger than ``maximumRowSize``; the rest is room for the COPY statement
+    /// and zstd's worst-case expansion. The writer refuses anything larger
+    /// (``ArchiveEntryEncoder``), so every frame it writes can be read back.
+    public static let maximumEntryFrameSize = maximumRowSize + 64 * 1024 * 1024
 
     /// The header frame: the tag, the SHA-256 of the header's JSON, the JSON.
     /// The checksum lets a reader of a stream trust the header (whose

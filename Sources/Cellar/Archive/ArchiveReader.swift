@@ -28,6 +28,8 @@ public final class ArchiveReader: @unchecked Sendable {
     public let entries: [ArchiveEntry]
     /// The file's size in bytes.
     public let fileSize: UInt64
+    /// The footer's SHA-256 of every byte before it.
+    private let contentSHA256: [UInt8]
     private let file: any RandomAccessSource
     /// Entry id → position in `entries` (not a second copy of every entry).
     private let entriesByID: [Int: Int]
@@ -55,6 +57,7 @@ public final class ArchiveReader: @unchecked Sendable {
         }
         let footerOffset = fileSize - UInt64(ArchiveFooter.size)
         let footer = try ArchiveFooter(decoding: try file.read(at: footerOffset, count: ArchiveFooter.size), at: footerOffset)
+        contentSHA256 = footer.contentSHA256
 
         // The header: the first frame.
         let headerPrefix = try file.read(at: 0, count: 16)
@@ -89,6 +92,27 @@ public final class ArchiveReader: @unchecked Sendable {
         entriesByID = byID
     }
 
+    /// Reads every byte before the footer and checks it against the footer's
+    /// SHA-256: what a restore does before it executes anything, so that a
+    /// file damaged or altered anywhere (header, table of contents, an entry
+    /// it would run first) runs nothing at all.
+    ///
+    /// - Throws: ``ArchiveError`` (`checksumMismatch`) when the bytes differ.
+    public func verifyContentDigest() throws {
+        let hasher = try SHA256()
+        let end = fileSize - UInt64(ArchiveFooter.size)
+        let piece = 1 << 20
+        var offset: UInt64 = 0
+        while offset < end {
+            let count = Int(min(UInt64(piece), end - offset))
+            hasher.update(try file.read(at: offset, count: count))
+            offset += UInt64(count)
+        }
+        guard hasher.finalize() == contentSHA256 else {
+            throw ArchiveError(.checksumMismatch, "\(path) does not match the SHA-256 in its footer: the file is damaged or was altered; nothing was restored (run pgcellar verify on it, and restore from an intact copy)")
+        }
+    }
+
     /// The entry with this id.
     public func entry(id: Int) -> ArchiveEntry? { entriesByID[id].map { entries[$0] } }
 
@@ -102,7 +126,7 @@ public final class ArchiveReader: @unchecked Sendable {
         guard let offset = entry.offset else {
             throw ArchiveError(.invalidUse, "the entry has no offset (it is not from this archive's table of contents)", entry: entry)
         }
-        guard entry.compressedSize <= UInt64(ArchiveFormat.maximumFrameSize) else {
+        guard entry.compressedSize <= UInt64(ArchiveFormat.maximumEntryFrameSize) else {
             throw ArchiveError(.corrupt, "the entry claims an impossible compressed size \(entry.compressedSize)", offset: offset, entry: entry)
         }
         if entry.blockOffset != nil {
@@ -219,7 +243,7 @@ public final class ArchiveStreamReader {
         }
         var entry = group[groupNext]
         groupNext += 1
-        guard entry.offset == nil, entry.compressedSize <= UInt64(ArchiveFormat.maximumFrameSize) else {
+        guard entry.offset == nil, entry.compressedSize <= UInt64(ArchiveFormat.maximumEntryFrameSize) else {
             throw ArchiveError(.corrupt, "the entry's metadata is not valid", offset: input.position, entry: entry)
         }
         switch entry.blockOffset {

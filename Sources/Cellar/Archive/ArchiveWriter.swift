@@ -27,9 +27,16 @@ public final class ArchiveEntryEncoder {
     public func encode(_ entry: ArchiveEntry, sql: UnsafeRawBufferPointer) throws -> EncodedArchiveEntry {
         var entry = entry
         entry.offset = nil
+        // Nothing the writer makes may be rejected by the reader.
+        guard sql.count <= ArchiveFormat.maximumEntryFrameSize else {
+            throw ArchiveError(.invalidUse, "\(entry.displayName) holds \(sql.count) bytes, more than an archive entry may (\(ArchiveFormat.maximumEntryFrameSize))")
+        }
         entry.uncompressedSize = UInt64(sql.count)
         entry.sha256 = try SHA256.hexHash(sql)
         let frame = try compressor.compressFrame(sql)
+        guard frame.count <= ArchiveFormat.maximumEntryFrameSize else {
+            throw ArchiveError(.invalidUse, "\(entry.displayName) compresses to \(frame.count) bytes, more than an archive entry may (\(ArchiveFormat.maximumEntryFrameSize))")
+        }
         entry.compressedSize = UInt64(frame.count)
         return EncodedArchiveEntry(entry: entry, dataFrame: frame)
     }

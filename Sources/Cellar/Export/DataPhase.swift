@@ -155,6 +155,10 @@ final class DataPhase: @unchecked Sendable {
             buffer.append(prefix)
         }
         try connection.copyOut("COPY \(table.copyTarget) TO STDOUT") { row in
+            // Close the chunk before a row would take it past the chunk size,
+            // so that only a single row larger than a chunk makes a larger
+            // frame (ArchiveFormat.maximumEntryFrameSize).
+            if digester.rows > 0, buffer.count + row.count > chunkSize { try flush() }
             buffer.append(row)
             digester.add(row: row)
             if buffer.count >= chunkSize { try flush() }

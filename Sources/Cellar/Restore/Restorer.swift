@@ -64,6 +64,10 @@ public struct Restorer: Sendable {
         case .file(let path):
             let reader = try ArchiveReader(path: path)
             logger.debug("table of contents read: \(reader.entries.count) entries; resident memory \(ResidentMemory.description)")
+            // The whole file, before anything from it runs; a stream relies on
+            // the header's own checksum and each entry's instead.
+            try reader.verifyContentDigest()
+            logger.debug("the file matches its footer's SHA-256")
             let plan = RestorePlan(header: reader.header, options: options)
             return try prepareAndRun(plan: plan, database: database, started: started) { run in
                 try run.restoreFile(reader)
