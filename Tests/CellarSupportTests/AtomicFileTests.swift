@@ -207,8 +207,12 @@ struct ByteStreamTests {
         let error = try #require(throws: FileError.self) { try FileDescriptorInput(path: "/nonexistent/export.sql.zst") }
         #expect(
             error.description
-                == "cannot open for reading /nonexistent/export.sql.zst: No such file or directory "
-                + "(the directory /nonexistent does not exist)")
+                == "cannot open for reading /nonexistent/export.sql.zst: No such file or directory (no such file; check the path)")
+        // A missing file in a directory that exists is not "the directory does not exist".
+        let missing = NSTemporaryDirectory() + "pgcellar-missing-\(UInt32.random(in: 0...UInt32.max)).pgcellar"
+        let readError = try #require(throws: FileError.self) { try FileDescriptorInput(path: missing) }
+        #expect(readError.description.hasSuffix("(no such file; check the path)"), "\(readError)")
+        #expect(!readError.description.contains("does not exist"))
     }
 
     @Test("MemoryByteSink collects what is written")

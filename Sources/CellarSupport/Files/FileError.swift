@@ -33,9 +33,17 @@ public struct FileError: Error, CustomStringConvertible, Sendable, Equatable {
         return text
     }
 
+    /// Whether the operation only reads (`open for reading`, `read ... from`):
+    /// its remedies concern the file, not the directory one would write in.
+    private var reads: Bool { operation.contains("read") || operation.hasPrefix("open") && !operation.contains("writ") }
+
     /// What to do next, for the errors whose remedy is predictable.
     private var hint: String? {
         switch errorNumber {
+        case EACCES where reads, EPERM where reads:
+            return "check that you may read \(path)"
+        case ENOENT where reads || directoryExists(directoryName(of: path)):
+            return "no such file; check the path"
         case EACCES, EPERM:
             return "check that you may write to the directory \(directoryName(of: path))"
         case ENOSPC, EDQUOT:
@@ -48,4 +56,9 @@ public struct FileError: Error, CustomStringConvertible, Sendable, Equatable {
             return nil
         }
     }
+}
+
+private func directoryExists(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
 }
