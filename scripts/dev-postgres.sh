@@ -309,6 +309,8 @@ max_connections = 200
 max_locks_per_transaction = 512
 shared_buffers = 256MB
 max_wal_size = 4GB
+# As many production clusters do; rotation must keep verifiers out of it.
+shared_preload_libraries = 'pg_stat_statements'
 EOF
     log_size=0
     [ -f "$server_log" ] && log_size=$(stat -c %s -- "$server_log")

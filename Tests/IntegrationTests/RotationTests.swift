@@ -365,6 +365,32 @@ struct RotationTests {
         #expect(FileManager.default.fileExists(atPath: RotationJournal.path(forSecret: path)))
     }
 
+    @Test("the verifier reaches neither the duration log nor pg_stat_statements when the server records every statement's text")
+    func verifierOutOfDurationLogAndStatementStatistics() throws {
+        let fixture = try RotationFixture(prefix: "rot_durlog")
+        defer { fixture.cleanUp() }
+        try TestServer.withConnection { admin in
+            try admin.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            _ = try admin.query("SELECT pg_stat_statements_reset()")
+        }
+        let logOffset = try TestServer.serverLogOffset()
+        // What a cluster tuned for slow-query hunting runs with: the text of
+        // every statement in the duration log, utility statements tracked.
+        let output = try fixture.rotate(
+            ["--role", fixture.owner],
+            environment: ["PGOPTIONS": "-c log_min_duration_statement=0 -c pg_stat_statements.track_utility=on"])
+        #expect(output.status == 0, "\(output.stderr)")
+        let log = try TestServer.serverLog(since: logOffset)
+        #expect(log.contains("duration:"), "the duration log was not on: the test proves nothing")
+        #expect(!log.split(separator: "\n").contains { $0.contains(fixture.owner) && $0.contains("SCRAM-SHA-256$") },
+                "a verifier of \(fixture.owner) is in the server log")
+        let recorded = try TestServer.withConnection { admin in
+            try admin.query("SELECT count(*) AS n FROM pg_stat_statements WHERE query LIKE '%SCRAM-SHA-256$%' AND query LIKE $1",
+                            ["%\(fixture.owner)%"]).first?.string("n")
+        }
+        #expect(recorded == "0", "pg_stat_statements holds the verifier of \(fixture.owner)")
+    }
+
     @Test("a CREATEROLE admin that is not a superuser can rotate; the plaintext still stays out of the log")
     func nonSuperuserAdmin() throws {
         let fixture = try RotationFixture(prefix: "rot_cnpg")

@@ -187,14 +187,21 @@ public final class ArchiveWriter {
     /// one piece would take several times their size in memory.
     static func compressedTableOfContents(_ entries: [ArchiveEntry], level: Int) throws -> [UInt8] {
         let compressor = try ZstdCompressor(level: Int32(clamping: level), workers: 0, checksum: true)
-        let json = JSONEncoder.archive
         var frame: [UInt8] = []
         func add(_ bytes: some ContiguousBytes) throws { try compressor.compress(bytes) { frame.append(contentsOf: $0) } }
         try add(Array("{\"entries\":[".utf8))
+        // Entries are encoded a few hundred at a time into one reused buffer.
+        var pending: [UInt8] = []
+        pending.reserveCapacity(256 * 1024)
         for (index, entry) in entries.enumerated() {
-            if index > 0 { try add([UInt8(ascii: ",")]) }
-            try add(try json.encode(entry))
+            if index > 0 { pending.append(UInt8(ascii: ",")) }
+            entry.appendJSON(to: &pending)
+            if pending.count >= 128 * 1024 {
+                try add(pending)
+                pending.removeAll(keepingCapacity: true)
+            }
         }
+        try add(pending)
         try add(Array("]}".utf8))
         try compressor.endFrame { frame.append(contentsOf: $0) }
         return frame
@@ -234,8 +241,8 @@ public final class ArchiveWriter {
     /// Writes the group's metadata frame, then its frames.
     private func writeGroup() throws {
         guard !groupEntries.isEmpty else { return }
-        let json = try JSONEncoder.archive.encode(groupEntries)
-        try write(ArchiveFormat.skippableFrame(.entry, try encoder.compress(Array(json))))
+        let json = ArchiveEntry.jsonArray(groupEntries)
+        try write(ArchiveFormat.skippableFrame(.entry, try encoder.compress(json)))
         var next = 0
         for (frame, count) in groupFrames {
             for index in next..<next + count {

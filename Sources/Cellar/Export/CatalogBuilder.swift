@@ -194,7 +194,7 @@ struct StepClock {
     /// Logs how long the step since the previous lap took.
     mutating func lap(_ step: @autoclosure () -> String) {
         let now = ContinuousClock.now
-        logger.debug("catalog: \(step()) in \(now - last)")
+        logger.debug("catalog: \(step()) in \(now - last); resident memory \(ResidentMemory.description)")
         last = now
     }
 }

@@ -58,15 +58,30 @@ public enum RolePassword {
         }
     }
 
-    /// Inside a transaction: keeps the rest of it out of the server's
-    /// statement log, so even a verifier is not logged. Only a superuser may
-    /// change these settings, so for other admins it does nothing (the log
-    /// then holds the verifier, never the password). LOCAL ends with the
-    /// transaction; the second setting keeps a failed statement's text out of
-    /// the log's STATEMENT lines.
+    /// Inside a transaction: keeps the rest of it out of everything that
+    /// records statement texts, so even a verifier is recorded nowhere:
+    /// - the statement log (`log_statement`), and a failed statement's
+    ///   STATEMENT line (`log_min_error_statement`);
+    /// - the duration log, which prints the text of slow or sampled
+    ///   statements (`log_min_duration_statement`, `log_min_duration_sample`,
+    ///   `log_transaction_sample_rate`);
+    /// - pg_stat_statements, which keeps utility statements such as
+    ///   `ALTER ROLE` verbatim, constants and all (`track_utility`). Setting it
+    ///   where the module is not loaded only makes a placeholder.
+    ///
+    /// LOCAL ends with the transaction. Only a superuser may change these
+    /// settings, so for other admins this does nothing: those logs may then
+    /// hold the verifier (never the password). docs/rotation.md says what an
+    /// operator does about that: set them for the admin role once, as a
+    /// superuser (`ALTER ROLE admin SET log_min_duration_statement = -1`, ...).
     public static func keepOutOfStatementLog(on connection: Connection) throws {
         guard connection.isSuperuser else { return }
-        try connection.execute("SET LOCAL log_statement = 'none'; SET LOCAL log_min_error_statement = 'panic'")
+        var settings = [
+            "log_statement = 'none'", "log_min_error_statement = 'panic'", "log_min_duration_statement = -1",
+            "log_transaction_sample_rate = 0", "pg_stat_statements.track_utility = off",
+        ]
+        if connection.serverVersionNumber >= 130000 { settings.append("log_min_duration_sample = -1") }
+        try connection.execute(settings.map { "SET LOCAL \($0)" }.joined(separator: "; "))
     }
 }
 
