@@ -1,3 +1,4 @@
+import CellarSupport
 import Foundation
 import Logging
 import PostgresClient
