@@ -3,18 +3,6 @@
 extension CatalogBuilder {
     // MARK: - Sequences
 
-    func readSequenceValues(_ sequences: [SequenceRow]) throws -> [UInt32: (String, Bool)] {
-        var values: [UInt32: (String, Bool)] = [:]
-        // One query for all sequences: a UNION of one-row selects.
-        for batch in stride(from: 0, to: sequences.count, by: 200).map({ Array(sequences[$0..<min($0 + 200, sequences.count)]) }) {
-            let sql = batch.map { "SELECT \($0.oid)::oid AS oid, last_value::text AS value, is_called FROM \($0.qname)" }.joined(separator: "\nUNION ALL\n")
-            for row in try connection.query(sql).rows {
-                values[UInt32(try row.int("oid"))] = (try row.string("value"), try row.bool("is_called"))
-            }
-        }
-        return values
-    }
-
     mutating func addSequence(_ sequence: SequenceRow, value: (String, Bool)?) throws {
         let key = ObjectKey(catalog: "pg_class", oid: sequence.oid)
         represented[key] = key

@@ -16,6 +16,8 @@ struct CatalogBuilder {
     let tablePatterns: [NamePattern]
     let excludedPatterns: [NamePattern]
     var roleQuoting = RoleQuoting(quoted: [:])
+    /// The rows read on a second connection, when the export has one.
+    var prefetch: CatalogPrefetch?
 
     var objects: [DumpObject] = []
     /// Keys of `objects`, to ask whether one was added.
@@ -98,17 +100,12 @@ struct CatalogBuilder {
         roleQuoting = try RoleQuoting(connection)
         let schemas: [SchemaRow] = try decodeRows(connection, CatalogQueries.schemas)
         let extensions: [ExtensionRow] = try decodeRows(connection, CatalogQueries.extensions)
-        let types: [TypeRow] = try decodeRows(connection, CatalogQueries.types)
-        let functions: [FunctionRow] = try decodeRows(connection, CatalogQueries.functions)
-        let aggregates: [AggregateRow] = try decodeRows(connection, CatalogQueries.aggregates)
         let relations: [RelationRow] = try decodeRows(connection, CatalogQueries.relations)
-        let sequences: [SequenceRow] = try decodeRows(connection, CatalogQueries.sequences)
-        let constraints: [ConstraintRow] = try decodeRows(connection, CatalogQueries.constraints)
-        let indexes: [IndexRow] = try decodeRows(connection, CatalogQueries.indexes)
-        let triggers: [TriggerRow] = try decodeRows(connection, CatalogQueries.triggers)
-        let policies: [PolicyRow] = try decodeRows(connection, CatalogQueries.policies)
-        let statistics: [StatisticsRow] = try decodeRows(connection, CatalogQueries.statistics)
-        let defaultPrivileges: [DefaultPrivilegeRow] = try decodeRows(connection, CatalogQueries.defaultPrivileges)
+        // The rest: read meanwhile on the second connection, or now.
+        let rowSet = try prefetch?.wait() ?? CatalogRowSet.read(connection)
+        let (types, functions, aggregates, sequences) = (rowSet.types, rowSet.functions, rowSet.aggregates, rowSet.sequences)
+        let (constraints, indexes, triggers, policies) = (rowSet.constraints, rowSet.indexes, rowSet.triggers, rowSet.policies)
+        let (statistics, defaultPrivileges) = (rowSet.statistics, rowSet.defaultPrivileges)
         clock.lap("read \(relations.count) relations, \(types.count) types, \(functions.count) functions, \(constraints.count) constraints, \(indexes.count) indexes")
 
         // Grouped once, so that each relation or domain finds its own in O(1).
@@ -141,8 +138,7 @@ struct CatalogBuilder {
             }
         }
         clock.lap("built schemas, types and functions")
-        let sequenceValues = try readSequenceValues(sequences)
-        clock.lap("read the values of \(sequences.count) sequences")
+        let sequenceValues = rowSet.sequenceValues
         for sequence in sequences where !excluded("pg_class", sequence.oid) {
             // An owned sequence goes with its table; a free-standing one by its own name.
             let included = sequence.ownerTableOid.map { includedRelations.contains($0) }

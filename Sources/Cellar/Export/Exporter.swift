@@ -88,7 +88,10 @@ public final class Exporter {
         let (snapshot, takenAt) = try beginLockedSnapshot(connection)
         logger.debug("snapshot \(snapshot) taken at \(takenAt)")
 
-        let catalog = try SchemaCatalog.read(connection, selection: options.selection, logger: logger)
+        // With more than one job, a second connection in the snapshot reads
+        // half the catalogs meanwhile.
+        let helper = options.jobs > 1 ? try snapshotConnection(snapshot) : nil
+        let catalog = try SchemaCatalog.read(connection, helper: helper, selection: options.selection, logger: logger)
         logger.debug("catalog read: \(catalog.objects.count) objects, \(catalog.tables.count) tables; resident memory \(ResidentMemory.description)")
         let database = try DatabaseDescription.read(connection)
         var header = ArchiveHeader(
@@ -146,6 +149,22 @@ public final class Exporter {
 
     func connect() throws -> Connection {
         try options.target.connect(logger: logger)
+    }
+
+    /// A new connection inside a transaction that has imported `snapshot`.
+    func snapshotConnection(_ snapshot: String) throws -> Connection {
+        let connection = try connect()
+        do {
+            try Self.prepareSession(connection)
+            try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            // > SET TRANSACTION SNAPSHOT: [...] must be executed before the
+            // > first query or data-modification statement of the transaction.
+            try connection.execute("SET TRANSACTION SNAPSHOT \(sqlLiteral(snapshot))")
+            return connection
+        } catch {
+            connection.close()
+            throw error
+        }
     }
 
     /// Settings every export connection runs with, as pg_dump's.

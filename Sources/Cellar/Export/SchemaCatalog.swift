@@ -48,8 +48,12 @@ struct SchemaCatalog {
 
     // MARK: - Reading
 
-    static func read(_ connection: Connection, selection: ExportSelection, logger: Logger) throws -> SchemaCatalog {
+    /// - Parameter helper: A second connection inside a transaction that has
+    ///   imported the export's snapshot: most catalogs are read on it while
+    ///   `connection` reads the rest. It is closed when the read is over.
+    static func read(_ connection: Connection, helper: Connection? = nil, selection: ExportSelection, logger: Logger) throws -> SchemaCatalog {
         let started = ContinuousClock.now
+        let prefetch = helper.map(CatalogPrefetch.init)
         let unsupported = try readUnsupported(connection)
         for row in try connection.query(CatalogQueries.lostProperties).rows {
             let what = try row.string("what")
@@ -64,6 +68,7 @@ struct SchemaCatalog {
             catalog.skipped = try reportExclusions(unsupported, exclusions, connection: connection, logger: logger)
         }
         var builder = try CatalogBuilder(connection: connection, selection: selection, exclusions: exclusions, logger: logger)
+        builder.prefetch = prefetch
         try builder.build(dependencies: dependencies)
         catalog.objects = builder.objects
         catalog.tables = builder.dataTables.sorted { $0.estimatedBytes > $1.estimatedBytes }
