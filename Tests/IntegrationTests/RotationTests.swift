@@ -369,16 +369,24 @@ struct RotationTests {
     func verifierOutOfDurationLogAndStatementStatistics() throws {
         let fixture = try RotationFixture(prefix: "rot_durlog")
         defer { fixture.cleanUp() }
+        // What a cluster tuned for slow-query hunting runs with: the text of
+        // every statement in the duration log, utility statements tracked,
+        // here for the admin role's sessions (the rotated role's own login
+        // may not set them).
         try TestServer.withConnection { admin in
             try admin.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
             _ = try admin.query("SELECT pg_stat_statements_reset()")
+            try admin.execute("ALTER ROLE CURRENT_USER SET log_min_duration_statement = 0")
+            try admin.execute("ALTER ROLE CURRENT_USER SET pg_stat_statements.track_utility = on")
+        }
+        defer {
+            _ = try? TestServer.withConnection { admin in
+                try admin.execute("ALTER ROLE CURRENT_USER RESET log_min_duration_statement")
+                try admin.execute("ALTER ROLE CURRENT_USER RESET pg_stat_statements.track_utility")
+            }
         }
         let logOffset = try TestServer.serverLogOffset()
-        // What a cluster tuned for slow-query hunting runs with: the text of
-        // every statement in the duration log, utility statements tracked.
-        let output = try fixture.rotate(
-            ["--role", fixture.owner],
-            environment: ["PGOPTIONS": "-c log_min_duration_statement=0 -c pg_stat_statements.track_utility=on"])
+        let output = try fixture.rotate(["--role", fixture.owner])
         #expect(output.status == 0, "\(output.stderr)")
         let log = try TestServer.serverLog(since: logOffset)
         #expect(log.contains("duration:"), "the duration log was not on: the test proves nothing")

@@ -25,7 +25,10 @@ extension CatalogBuilder {
                 add(DumpObject(key: key.with(part: "ownedby"), kind: .sequenceOwnedBy, schema: sequence.schema, name: sequence.name,
                                owner: sequence.owner, section: .preData,
                                sql: "ALTER SEQUENCE \(sequence.qname) OWNED BY \(table).\(column);\n\n",
-                               dependencies: [key, ObjectKey(catalog: "pg_class", oid: tableOid)]))
+                               // After the sequence's OWNER: once linked to its table, a
+                               // sequence's owner can only change with the table's
+                               // ("cannot change owner of sequence ... linked to table").
+                               dependencies: [key, key.with(part: "owner"), ObjectKey(catalog: "pg_class", oid: tableOid)]))
             }
         }
         try addACL(of: key, target: "SEQUENCE \(sequence.qname)", schema: sequence.schema, name: "SEQUENCE \(sequence.name)",
