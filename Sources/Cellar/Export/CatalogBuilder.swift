@@ -173,6 +173,7 @@ struct CatalogBuilder {
         clock.lap("built relations and post-data objects")
         try addComments()
         try addDependencies(dependencies)
+        try refuseViewsInCycles()
         clock.lap("added comments and dependencies")
         addMaterializedViewRefreshes()
         moveDependenciesOfPreData()
