@@ -252,17 +252,16 @@ struct ExportTests {
         try TestServer.withScratchDatabase("pgc_unsupported") { database in
             try Support.psql(database, """
                 CREATE TABLE t (id int);
-                CREATE RULE t_ignore_inserts AS ON INSERT TO t DO INSTEAD NOTHING;
-                CREATE FUNCTION no_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
-                CREATE EVENT TRIGGER pgc_no_ddl ON ddl_command_start EXECUTE FUNCTION no_ddl();
+                CREATE FUNCTION same_parity(a int, b int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT a % 2 = b % 2';
+                CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = same_parity);
+                CREATE FOREIGN DATA WRAPPER pgc_fdw;
                 SELECT lo_from_bytea(0, 'blob');
                 """)
-            defer { _ = try? TestServer.withConnection(database: database) { try $0.execute("DROP EVENT TRIGGER IF EXISTS pgc_no_ddl") } }
             let archive = Support.temporaryPath("unsupported.sql.zst")
             defer { try? FileManager.default.removeItem(atPath: archive) }
             let error = try #require(throws: UnsupportedObjectsError.self) { try Support.export(database, to: archive) }
-            #expect(error.description.contains("rule t_ignore_inserts on public.t"))
-            #expect(error.description.contains("event trigger pgc_no_ddl"))
+            #expect(error.description.contains("operator public.===(integer,integer)"))
+            #expect(error.description.contains("foreign-data wrapper pgc_fdw"))
             #expect(error.description.contains("large object"))
             #expect(!FileManager.default.fileExists(atPath: archive), "a failed export must leave no file at the target")
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())

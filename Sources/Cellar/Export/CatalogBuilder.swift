@@ -137,6 +137,9 @@ struct CatalogBuilder {
                 try addDefaultPrivileges(row)
             }
         }
+        try buildCollations()
+        try buildTextSearch()
+        try buildConversions()
         clock.lap("built schemas, types and functions")
         let sequenceValues = rowSet.sequenceValues
         for sequence in sequences where !excluded("pg_class", sequence.oid) {
@@ -163,10 +166,14 @@ struct CatalogBuilder {
         for statistic in statistics where includedRelations.contains(statistic.tableOid) && !excluded("pg_statistic_ext", statistic.oid) {
             try addStatistics(statistic)
         }
+        try buildRules()
+        try buildPublications()
+        try buildEventTriggers()
 
         clock.lap("built relations and post-data objects")
         try addComments()
         try addDependencies(dependencies)
+        try refuseViewsInCycles()
         clock.lap("added comments and dependencies")
         addMaterializedViewRefreshes()
         moveDependenciesOfPreData()

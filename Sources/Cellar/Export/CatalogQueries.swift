@@ -359,9 +359,6 @@ enum CatalogQueries {
     /// also leave out whatever depends on them.
     static let unsupported: [(kind: String, query: String)] = [
         ("large object", "SELECT 'pg_largeobject' AS catalog, l.oid::int8 AS oid, 'large object ' || l.oid::int8 AS name FROM pg_catalog.pg_largeobject_metadata l ORDER BY l.oid"),
-        ("event trigger", "SELECT 'pg_event_trigger' AS catalog, e.oid::int8 AS oid, 'event trigger ' || pg_catalog.quote_ident(e.evtname) AS name FROM pg_catalog.pg_event_trigger e WHERE \(notExtensionMember("pg_event_trigger", "e.oid"))"),
-        ("publication", "SELECT 'pg_publication' AS catalog, p.oid::int8 AS oid, 'publication ' || pg_catalog.quote_ident(p.pubname) AS name FROM pg_catalog.pg_publication p"),
-        ("subscription", "SELECT 'pg_subscription' AS catalog, s.oid::int8 AS oid, 'subscription ' || pg_catalog.quote_ident(s.subname) AS name FROM pg_catalog.pg_subscription s JOIN pg_catalog.pg_database d ON d.oid = s.subdbid WHERE d.datname = pg_catalog.current_database()"),
         ("foreign-data wrapper", "SELECT 'pg_foreign_data_wrapper' AS catalog, w.oid::int8 AS oid, 'foreign-data wrapper ' || pg_catalog.quote_ident(w.fdwname) AS name FROM pg_catalog.pg_foreign_data_wrapper w WHERE \(notExtensionMember("pg_foreign_data_wrapper", "w.oid"))"),
         ("foreign server", "SELECT 'pg_foreign_server' AS catalog, s.oid::int8 AS oid, 'foreign server ' || pg_catalog.quote_ident(s.srvname) AS name FROM pg_catalog.pg_foreign_server s WHERE \(notExtensionMember("pg_foreign_server", "s.oid"))"),
         ("foreign table / other relation", """
@@ -374,22 +371,10 @@ enum CatalogQueries {
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE c.reloftype <> 0 AND c.relkind IN ('r', 'p') AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
             """),
-        ("rule", """
-            SELECT 'pg_rewrite' AS catalog, r.oid::int8 AS oid,
-                   'rule ' || pg_catalog.quote_ident(r.rulename) || ' on ' || \(qualified("n.nspname", "c.relname")) AS name
-            FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE r.rulename <> '_RETURN' AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
-            """),
         ("operator", "SELECT 'pg_operator' AS catalog, o.oid::int8 AS oid, 'operator ' || o.oid::pg_catalog.regoperator::text AS name FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_operator", "o.oid"))"),
         ("operator class", "SELECT 'pg_opclass' AS catalog, o.oid::int8 AS oid, 'operator class ' || \(qualified("n.nspname", "o.opcname")) AS name FROM pg_catalog.pg_opclass o JOIN pg_catalog.pg_namespace n ON n.oid = o.opcnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_opclass", "o.oid"))"),
         ("operator family", "SELECT 'pg_opfamily' AS catalog, o.oid::int8 AS oid, 'operator family ' || \(qualified("n.nspname", "o.opfname")) AS name FROM pg_catalog.pg_opfamily o JOIN pg_catalog.pg_namespace n ON n.oid = o.opfnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_opfamily", "o.oid"))"),
         ("cast", "SELECT 'pg_cast' AS catalog, c.oid::int8 AS oid, 'cast (' || pg_catalog.format_type(c.castsource, NULL) || ' AS ' || pg_catalog.format_type(c.casttarget, NULL) || ')' AS name FROM pg_catalog.pg_cast c WHERE c.oid >= 16384 AND \(notExtensionMember("pg_cast", "c.oid")) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_cast'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'i')"),
-        ("collation", "SELECT 'pg_collation' AS catalog, c.oid::int8 AS oid, 'collation ' || \(qualified("n.nspname", "c.collname")) AS name FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_collation", "c.oid"))"),
-        ("conversion", "SELECT 'pg_conversion' AS catalog, c.oid::int8 AS oid, 'conversion ' || \(qualified("n.nspname", "c.conname")) AS name FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_conversion", "c.oid"))"),
-        ("text search configuration", "SELECT 'pg_ts_config' AS catalog, c.oid::int8 AS oid, 'text search configuration ' || \(qualified("n.nspname", "c.cfgname")) AS name FROM pg_catalog.pg_ts_config c JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_config", "c.oid"))"),
-        ("text search dictionary", "SELECT 'pg_ts_dict' AS catalog, c.oid::int8 AS oid, 'text search dictionary ' || \(qualified("n.nspname", "c.dictname")) AS name FROM pg_catalog.pg_ts_dict c JOIN pg_catalog.pg_namespace n ON n.oid = c.dictnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_dict", "c.oid"))"),
-        ("text search parser", "SELECT 'pg_ts_parser' AS catalog, c.oid::int8 AS oid, 'text search parser ' || \(qualified("n.nspname", "c.prsname")) AS name FROM pg_catalog.pg_ts_parser c JOIN pg_catalog.pg_namespace n ON n.oid = c.prsnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_parser", "c.oid"))"),
-        ("text search template", "SELECT 'pg_ts_template' AS catalog, c.oid::int8 AS oid, 'text search template ' || \(qualified("n.nspname", "c.tmplname")) AS name FROM pg_catalog.pg_ts_template c JOIN pg_catalog.pg_namespace n ON n.oid = c.tmplnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_template", "c.oid"))"),
         ("transform", "SELECT 'pg_transform' AS catalog, t.oid::int8 AS oid, 'transform for ' || pg_catalog.format_type(t.trftype, NULL) AS name FROM pg_catalog.pg_transform t WHERE \(notExtensionMember("pg_transform", "t.oid"))"),
         ("procedural language", "SELECT 'pg_language' AS catalog, l.oid::int8 AS oid, 'language ' || pg_catalog.quote_ident(l.lanname) AS name FROM pg_catalog.pg_language l WHERE l.oid >= 16384 AND \(notExtensionMember("pg_language", "l.oid"))"),
         ("access method", "SELECT 'pg_am' AS catalog, a.oid::int8 AS oid, 'access method ' || pg_catalog.quote_ident(a.amname) AS name FROM pg_catalog.pg_am a WHERE a.oid >= 16384 AND \(notExtensionMember("pg_am", "a.oid"))"),
