@@ -133,6 +133,7 @@ struct CatalogBuilder {
                     try addFunction(function)
                 }
             }
+            try buildBaseTypes()
             try buildCasts()
             try buildOperators()
             for row in defaultPrivileges where row.schema.map(schemaIncluded) ?? selection.schemas.isEmpty {
@@ -169,6 +170,7 @@ struct CatalogBuilder {
         clock.lap("built relations and post-data objects")
         try addComments()
         try addDependencies(dependencies)
+        dependOnShellTypes()
         clock.lap("added comments and dependencies")
         addMaterializedViewRefreshes()
         moveDependenciesOfPreData()

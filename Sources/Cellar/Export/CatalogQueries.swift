@@ -381,12 +381,6 @@ enum CatalogQueries {
         ("text search dictionary", "SELECT 'pg_ts_dict' AS catalog, c.oid::int8 AS oid, 'text search dictionary ' || \(qualified("n.nspname", "c.dictname")) AS name FROM pg_catalog.pg_ts_dict c JOIN pg_catalog.pg_namespace n ON n.oid = c.dictnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_dict", "c.oid"))"),
         ("text search parser", "SELECT 'pg_ts_parser' AS catalog, c.oid::int8 AS oid, 'text search parser ' || \(qualified("n.nspname", "c.prsname")) AS name FROM pg_catalog.pg_ts_parser c JOIN pg_catalog.pg_namespace n ON n.oid = c.prsnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_parser", "c.oid"))"),
         ("text search template", "SELECT 'pg_ts_template' AS catalog, c.oid::int8 AS oid, 'text search template ' || \(qualified("n.nspname", "c.tmplname")) AS name FROM pg_catalog.pg_ts_template c JOIN pg_catalog.pg_namespace n ON n.oid = c.tmplnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_ts_template", "c.oid"))"),
-        ("base or pseudo type", """
-            SELECT 'pg_type' AS catalog, t.oid::int8 AS oid,
-                   CASE t.typtype WHEN 'b' THEN 'base type ' ELSE 'pseudo-type ' END || \(qualified("n.nspname", "t.typname")) AS name
-            FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-            WHERE t.typtype IN ('b', 'p') AND t.typelem = 0 AND \(userSchema("n")) AND \(notExtensionMember("pg_type", "t.oid"))
-            """),
         // A label is a property of its object, not an object others depend on.
         ("security label", "SELECT NULL::text AS catalog, NULL::int8 AS oid, 'security label on ' || l.classoid::pg_catalog.regclass::text || ' ' || l.objoid AS name FROM pg_catalog.pg_seclabel l WHERE l.objoid >= 16384"),
     ]
