@@ -9,6 +9,8 @@ extension CatalogQueries {
         """
     }
 
+    /// Shell operators (made by a COMMUTATOR or NEGATOR reference, never
+    /// defined) are left out, as pg_dump does: the operator naming one remakes it.
     static let operators = jsonRows("""
         SELECT o.oid::int8 AS oid, n.nspname AS schema, pg_catalog.quote_ident(n.nspname) AS qschema, o.oprname AS name,
                pg_catalog.pg_get_userbyid(o.oprowner) AS owner,
@@ -21,7 +23,7 @@ extension CatalogQueries {
                CASE WHEN o.oprjoin <> 0 THEN o.oprjoin::pg_catalog.regproc::text END AS "join",
                o.oprcanmerge AS merges, o.oprcanhash AS hashes
         FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
-        WHERE \(userSchema("n")) AND \(notExtensionMember("pg_operator", "o.oid"))
+        WHERE o.oprcode <> 0 AND \(userSchema("n")) AND \(notExtensionMember("pg_operator", "o.oid"))
         ORDER BY n.nspname, o.oprname, o.oid
         """)
 
