@@ -67,7 +67,10 @@ extension CatalogBuilder {
                        section: .preData, sql: sql + ";\n\n"))
         let target = "LANGUAGE \(language.qname)"
         try addOwner(of: key, kind: .proceduralLanguage, target: target, schema: nil, name: language.name, owner: language.owner, section: .preData)
-        try addACL(of: key, target: target, schema: nil, name: "LANGUAGE \(language.name)", owner: language.owner, privileges: language.acl)
+        // As pg_dump: privileges only for a trusted language (others have USAGE for superusers only).
+        if language.trusted {
+            try addACL(of: key, target: target, schema: nil, name: "LANGUAGE \(language.name)", owner: language.owner, privileges: language.acl)
+        }
         commentable("pg_language", language.oid, CommentTarget(target: target, key: key, section: .preData, schema: nil,
                                                                name: "LANGUAGE \(language.name)", owner: language.owner))
     }
