@@ -15,7 +15,7 @@ public struct ExportCommand: ParsableCommand {
 
         Everything comes from one snapshot: with -j N, N connections copy tables at once and import the first connection's snapshot. A file is written under a temporary name and renamed into place only when the export is complete.
 
-        Objects the exporter does not support (large objects, event triggers, foreign tables, custom operators, ...) make it fail with their names, unless --exclude-unsupported leaves them out with a warning each.
+        Objects the exporter does not support (large objects, event triggers, foreign tables, rules, ...) make it fail with their names, unless --exclude-unsupported leaves them out with a warning each.
         """)
 
     @Option(name: [.customShort("d"), .customLong("dbname")], help: ArgumentHelp(

@@ -88,6 +88,12 @@ extension CatalogBuilder {
             }
             let body = lines.isEmpty ? "" : lines.joined(separator: ",\n") + "\n"
             sql = "CREATE \(relation.persistence == "u" ? "UNLOGGED " : "")TABLE \(relation.qname) (\n\(body))"
+            if let oftype = relation.oftype {
+                // A typed table's columns are its type's: as pg_dump, name only those with options of their own.
+                lines = columns.filter(\.notnull).map { "    \($0.qname) WITH OPTIONS NOT NULL" } + lines.filter { $0.hasPrefix("    CONSTRAINT ") }
+                sql = "CREATE \(relation.persistence == "u" ? "UNLOGGED " : "")TABLE \(relation.qname) OF \(oftype)"
+                if !lines.isEmpty { sql += " (\n\(lines.joined(separator: ",\n"))\n)" }
+            }
             if !partition, let parents = relation.parents, !parents.isEmpty {
                 sql += "\nINHERITS (\(parents.joined(separator: ", ")))"
             }

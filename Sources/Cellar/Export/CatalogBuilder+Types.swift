@@ -115,12 +115,15 @@ extension CatalogBuilder {
         represented[key] = key
         let arguments = function.arguments.isEmpty ? "*" : function.arguments
         var options = ["    SFUNC = \(aggregate.transfn)", "    STYPE = \(aggregate.transtype)"]
+        // Ordered-set and hypothetical-set aggregates (their arguments carry
+        // ORDER BY) default to READ_WRITE final functions, normal ones to READ_ONLY.
+        let defaultModify = aggregate.aggkind == "n" ? "r" : "w"
         if aggregate.transspace != 0 { options.append("    SSPACE = \(aggregate.transspace)") }
         if let finalfn = aggregate.finalfn {
             options.append("    FINALFUNC = \(finalfn)")
             if aggregate.finalextra { options.append("    FINALFUNC_EXTRA") }
-            if aggregate.finalmodify != "r" {
-                options.append("    FINALFUNC_MODIFY = \(aggregate.finalmodify == "s" ? "SHAREABLE" : "READ_WRITE")")
+            if aggregate.finalmodify != defaultModify {
+                options.append("    FINALFUNC_MODIFY = \(Self.modifyWord(aggregate.finalmodify))")
             }
         }
         if let combine = aggregate.combinefn { options.append("    COMBINEFUNC = \(combine)") }
@@ -135,13 +138,14 @@ extension CatalogBuilder {
             if let mfinal = aggregate.mfinalfn {
                 options.append("    MFINALFUNC = \(mfinal)")
                 if aggregate.mfinalextra { options.append("    MFINALFUNC_EXTRA") }
-                if aggregate.mfinalmodify != "r" {
-                    options.append("    MFINALFUNC_MODIFY = \(aggregate.mfinalmodify == "s" ? "SHAREABLE" : "READ_WRITE")")
+                if aggregate.mfinalmodify != defaultModify {
+                    options.append("    MFINALFUNC_MODIFY = \(Self.modifyWord(aggregate.mfinalmodify))")
                 }
             }
             if let minit = aggregate.minitval { options.append("    MINITCOND = \(sqlLiteral(minit))") }
         }
         if let sortop = aggregate.sortop { options.append("    SORTOP = \(sortop)") }
+        if aggregate.aggkind == "h" { options.append("    HYPOTHETICAL") }
         switch aggregate.parallel {
         case "s": options.append("    PARALLEL = safe")
         case "r": options.append("    PARALLEL = restricted")
@@ -156,5 +160,14 @@ extension CatalogBuilder {
                name: "AGGREGATE \(name)", owner: function.owner, privileges: function.acl)
         commentable("pg_proc", function.oid, CommentTarget(target: "AGGREGATE \(signature)", key: key, section: .preData,
                                                            schema: function.schema, name: "AGGREGATE \(name)", owner: function.owner))
+    }
+
+    /// CREATE AGGREGATE's word for an aggfinalmodify value.
+    static func modifyWord(_ code: String) -> String {
+        switch code {
+        case "r": "READ_ONLY"
+        case "s": "SHAREABLE"
+        default: "READ_WRITE"
+        }
     }
 }

@@ -128,11 +128,14 @@ struct CatalogBuilder {
             let aggregatesByOid = Dictionary(aggregates.map { ($0.oid, $0) }, uniquingKeysWith: { first, _ in first })
             for function in functions where schemaIncluded(function.schema) && !excluded("pg_proc", function.oid) {
                 if function.kind == "a" {
-                    if let aggregate = aggregatesByOid[function.oid], aggregate.aggkind == "n" { try addAggregate(function, aggregate) }
+                    if let aggregate = aggregatesByOid[function.oid] { try addAggregate(function, aggregate) }
                 } else {
                     try addFunction(function)
                 }
             }
+            try buildBaseTypes()
+            try buildCasts()
+            try buildOperators()
             for row in defaultPrivileges where row.schema.map(schemaIncluded) ?? selection.schemas.isEmpty {
                 try addDefaultPrivileges(row)
             }
@@ -174,6 +177,7 @@ struct CatalogBuilder {
         try addComments()
         try addDependencies(dependencies)
         try refuseViewsInCycles()
+        dependOnShellTypes()
         clock.lap("added comments and dependencies")
         addMaterializedViewRefreshes()
         moveDependenciesOfPreData()

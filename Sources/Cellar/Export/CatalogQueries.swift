@@ -366,30 +366,7 @@ enum CatalogQueries {
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('f') AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
             """),
-        ("typed table", """
-            SELECT 'pg_class' AS catalog, c.oid::int8 AS oid, 'typed table ' || \(qualified("n.nspname", "c.relname")) AS name
-            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.reloftype <> 0 AND c.relkind IN ('r', 'p') AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
-            """),
-        ("operator", "SELECT 'pg_operator' AS catalog, o.oid::int8 AS oid, 'operator ' || o.oid::pg_catalog.regoperator::text AS name FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_operator", "o.oid"))"),
-        ("operator class", "SELECT 'pg_opclass' AS catalog, o.oid::int8 AS oid, 'operator class ' || \(qualified("n.nspname", "o.opcname")) AS name FROM pg_catalog.pg_opclass o JOIN pg_catalog.pg_namespace n ON n.oid = o.opcnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_opclass", "o.oid"))"),
-        ("operator family", "SELECT 'pg_opfamily' AS catalog, o.oid::int8 AS oid, 'operator family ' || \(qualified("n.nspname", "o.opfname")) AS name FROM pg_catalog.pg_opfamily o JOIN pg_catalog.pg_namespace n ON n.oid = o.opfnamespace WHERE \(userSchema("n")) AND \(notExtensionMember("pg_opfamily", "o.oid"))"),
-        ("cast", "SELECT 'pg_cast' AS catalog, c.oid::int8 AS oid, 'cast (' || pg_catalog.format_type(c.castsource, NULL) || ' AS ' || pg_catalog.format_type(c.casttarget, NULL) || ')' AS name FROM pg_catalog.pg_cast c WHERE c.oid >= 16384 AND \(notExtensionMember("pg_cast", "c.oid")) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_cast'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'i')"),
-        ("transform", "SELECT 'pg_transform' AS catalog, t.oid::int8 AS oid, 'transform for ' || pg_catalog.format_type(t.trftype, NULL) AS name FROM pg_catalog.pg_transform t WHERE \(notExtensionMember("pg_transform", "t.oid"))"),
-        ("procedural language", "SELECT 'pg_language' AS catalog, l.oid::int8 AS oid, 'language ' || pg_catalog.quote_ident(l.lanname) AS name FROM pg_catalog.pg_language l WHERE l.oid >= 16384 AND \(notExtensionMember("pg_language", "l.oid"))"),
-        ("access method", "SELECT 'pg_am' AS catalog, a.oid::int8 AS oid, 'access method ' || pg_catalog.quote_ident(a.amname) AS name FROM pg_catalog.pg_am a WHERE a.oid >= 16384 AND \(notExtensionMember("pg_am", "a.oid"))"),
-        ("base or pseudo type", """
-            SELECT 'pg_type' AS catalog, t.oid::int8 AS oid,
-                   CASE t.typtype WHEN 'b' THEN 'base type ' ELSE 'pseudo-type ' END || \(qualified("n.nspname", "t.typname")) AS name
-            FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-            WHERE t.typtype IN ('b', 'p') AND t.typelem = 0 AND \(userSchema("n")) AND \(notExtensionMember("pg_type", "t.oid"))
-            """),
         // A label is a property of its object, not an object others depend on.
         ("security label", "SELECT NULL::text AS catalog, NULL::int8 AS oid, 'security label on ' || l.classoid::pg_catalog.regclass::text || ' ' || l.objoid AS name FROM pg_catalog.pg_seclabel l WHERE l.objoid >= 16384"),
-        ("ordered-set aggregate", """
-            SELECT 'pg_proc' AS catalog, p.oid::int8 AS oid, 'ordered-set aggregate ' || p.oid::pg_catalog.regprocedure::text AS name
-            FROM pg_catalog.pg_aggregate a JOIN pg_catalog.pg_proc p ON p.oid = a.aggfnoid JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-            WHERE a.aggkind <> 'n' AND \(userSchema("n")) AND \(notExtensionMember("pg_proc", "p.oid"))
-            """),
     ]
 }
