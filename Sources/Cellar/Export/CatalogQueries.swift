@@ -358,7 +358,6 @@ enum CatalogQueries {
     /// `oid` (NULL for what is no object), so that --exclude-unsupported can
     /// also leave out whatever depends on them.
     static let unsupported: [(kind: String, query: String)] = [
-        ("large object", "SELECT 'pg_largeobject' AS catalog, l.oid::int8 AS oid, 'large object ' || l.oid::int8 AS name FROM pg_catalog.pg_largeobject_metadata l ORDER BY l.oid"),
         ("event trigger", "SELECT 'pg_event_trigger' AS catalog, e.oid::int8 AS oid, 'event trigger ' || pg_catalog.quote_ident(e.evtname) AS name FROM pg_catalog.pg_event_trigger e WHERE \(notExtensionMember("pg_event_trigger", "e.oid"))"),
         ("publication", "SELECT 'pg_publication' AS catalog, p.oid::int8 AS oid, 'publication ' || pg_catalog.quote_ident(p.pubname) AS name FROM pg_catalog.pg_publication p"),
         ("subscription", "SELECT 'pg_subscription' AS catalog, s.oid::int8 AS oid, 'subscription ' || pg_catalog.quote_ident(s.subname) AS name FROM pg_catalog.pg_subscription s JOIN pg_catalog.pg_database d ON d.oid = s.subdbid WHERE d.datname = pg_catalog.current_database()"),
