@@ -169,6 +169,7 @@ struct CatalogBuilder {
         clock.lap("built relations and post-data objects")
         try buildLargeObjects()
         try addComments()
+        try addSecurityLabels()
         try addDependencies(dependencies)
         clock.lap("added comments and dependencies")
         addMaterializedViewRefreshes()

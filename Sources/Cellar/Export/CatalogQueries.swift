@@ -332,7 +332,8 @@ enum CatalogQueries {
         """
 
     static let descriptions = jsonRows("""
-        SELECT d.classoid::pg_catalog.regclass::text AS catalog, d.objoid::int8 AS oid, d.objsubid AS sub, d.description
+        SELECT d.classoid::pg_catalog.regclass::text AS catalog, d.objoid::int8 AS oid, d.objsubid AS sub, d.description,
+               pg_catalog.pg_describe_object(d.classoid, d.objoid, d.objsubid) AS object
         FROM pg_catalog.pg_description d
         WHERE d.objoid >= 16384 OR (d.classoid = 'pg_namespace'::pg_catalog.regclass AND d.objoid = 2200)
         """)
@@ -398,8 +399,6 @@ enum CatalogQueries {
             FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
             WHERE t.typtype IN ('b', 'p') AND t.typelem = 0 AND \(userSchema("n")) AND \(notExtensionMember("pg_type", "t.oid"))
             """),
-        // A label is a property of its object, not an object others depend on.
-        ("security label", "SELECT NULL::text AS catalog, NULL::int8 AS oid, 'security label on ' || l.classoid::pg_catalog.regclass::text || ' ' || l.objoid AS name FROM pg_catalog.pg_seclabel l WHERE l.objoid >= 16384"),
         ("ordered-set aggregate", """
             SELECT 'pg_proc' AS catalog, p.oid::int8 AS oid, 'ordered-set aggregate ' || p.oid::pg_catalog.regprocedure::text AS name
             FROM pg_catalog.pg_aggregate a JOIN pg_catalog.pg_proc p ON p.oid = a.aggfnoid JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace

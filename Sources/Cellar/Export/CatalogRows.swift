@@ -248,6 +248,8 @@ struct DescriptionRow: Decodable {
     var oid: UInt32
     var sub: Int
     var description: String
+    /// How the server describes the object (`pg_describe_object`), for errors.
+    var object: String?
 }
 
 /// An object of a kind the export does not write (`CatalogQueries.unsupported`).
