@@ -255,7 +255,6 @@ struct ExportTests {
                 CREATE RULE t_ignore_inserts AS ON INSERT TO t DO INSTEAD NOTHING;
                 CREATE FUNCTION no_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
                 CREATE EVENT TRIGGER pgc_no_ddl ON ddl_command_start EXECUTE FUNCTION no_ddl();
-                SELECT lo_from_bytea(0, 'blob');
                 """)
             defer { _ = try? TestServer.withConnection(database: database) { try $0.execute("DROP EVENT TRIGGER IF EXISTS pgc_no_ddl") } }
             let archive = Support.temporaryPath("unsupported.sql.zst")
@@ -263,7 +262,6 @@ struct ExportTests {
             let error = try #require(throws: UnsupportedObjectsError.self) { try Support.export(database, to: archive) }
             #expect(error.description.contains("rule t_ignore_inserts on public.t"))
             #expect(error.description.contains("event trigger pgc_no_ddl"))
-            #expect(error.description.contains("large object"))
             #expect(!FileManager.default.fileExists(atPath: archive), "a failed export must leave no file at the target")
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())
                 .filter { $0.contains(URL(fileURLWithPath: archive).lastPathComponent) }
@@ -271,7 +269,7 @@ struct ExportTests {
 
             try Support.export(database, to: archive, ["--exclude-unsupported"])
             let reader = try ArchiveReader(path: archive)
-            #expect(reader.header.options.excludedUnsupported.count == 3)
+            #expect(reader.header.options.excludedUnsupported.count == 2)
             #expect(reader.entries.contains { $0.kind == .table && $0.name == "t" })
         }
     }

@@ -8,6 +8,7 @@ extension CatalogQueries {
                pg_catalog.pg_describe_object(l.classoid, l.objoid, l.objsubid) AS object
         FROM pg_catalog.pg_seclabel l
         WHERE l.objoid >= 16384 OR (l.classoid = 'pg_namespace'::pg_catalog.regclass AND l.objoid = 2200)
+              OR l.classoid = 'pg_largeobject'::pg_catalog.regclass
         ORDER BY l.classoid, l.objoid, l.objsubid, l.provider
         """)
 }

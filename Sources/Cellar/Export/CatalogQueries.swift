@@ -336,6 +336,7 @@ enum CatalogQueries {
                pg_catalog.pg_describe_object(d.classoid, d.objoid, d.objsubid) AS object
         FROM pg_catalog.pg_description d
         WHERE d.objoid >= 16384 OR (d.classoid = 'pg_namespace'::pg_catalog.regclass AND d.objoid = 2200)
+              OR d.classoid = 'pg_largeobject'::pg_catalog.regclass
         """)
 
     static let database = """
