@@ -52,7 +52,7 @@ enum CatalogQueries {
                  JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
             'defaultOid', ad.oid::int8, 'defaultExpr', pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
             'acl', \(acl("a.attacl")),
-            'storage', a.attstorage, 'typstorage', atyp.typstorage, 'stattarget', a.attstattarget, 'options', a.attoptions
+            'storage', a.attstorage, 'typstorage', atyp.typstorage, 'compression', a.attcompression, 'stattarget', a.attstattarget, 'options', a.attoptions
           ) ORDER BY a.attnum)
          FROM pg_catalog.pg_attribute a
          JOIN pg_catalog.pg_type atyp ON atyp.oid = a.atttypid
@@ -104,6 +104,7 @@ enum CatalogQueries {
     static let sequences = jsonRows("""
         SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, \(qualified("n.nspname", "c.relname")) AS qname,
                pg_catalog.pg_get_userbyid(c.relowner) AS owner, pg_catalog.format_type(s.seqtypid, NULL) AS type,
+               c.relpersistence AS persistence,
                s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmax::text AS max, s.seqmin::text AS min,
                s.seqcache::text AS cache, s.seqcycle AS cycle, \(acl("c.relacl")) AS acl,
                d.refobjid::int8 AS "ownerTableOid", \(qualified("tn.nspname", "t.relname")) AS "ownerTable",

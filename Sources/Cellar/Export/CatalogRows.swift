@@ -31,6 +31,8 @@ struct ColumnRow: Decodable {
     var defaultOid: UInt32?
     var defaultExpr: String?
     var acl: [PrivilegeRow]?
+    /// attcompression: `p` (pglz), `l` (lz4), empty for the default.
+    var compression: String?
     var storage: String?
     var typstorage: String?
     var stattarget: Int?
@@ -69,6 +71,8 @@ struct SequenceRow: Decodable {
     var name: String
     var qname: String
     var owner: String
+    /// `u` for an unlogged sequence.
+    var persistence: String?
     var type: String
     var start: String
     var increment: String
