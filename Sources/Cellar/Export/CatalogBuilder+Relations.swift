@@ -90,7 +90,8 @@ extension CatalogBuilder {
             }
             if let partkey = relation.partkey { sql += "\nPARTITION BY \(partkey)" }
             if let access = relation.accessMethod, access != "heap" { sql += "\nUSING \(quoteIdent(access))" }
-            if let options = relation.reloptions { sql += "\nWITH (\(options.joined(separator: ", ")))" }
+            let options = (relation.reloptions ?? []) + (relation.toastoptions ?? []).map { "toast.\($0)" }
+            if !options.isEmpty { sql += "\nWITH (\(options.joined(separator: ", ")))" }
             sql += ";\n"
             for column in columns {
                 let alter = "ALTER TABLE ONLY \(relation.qname) ALTER COLUMN \(column.qname)"

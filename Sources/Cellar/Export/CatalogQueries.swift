@@ -83,6 +83,7 @@ enum CatalogQueries {
                c.relispartition AS ispartition, pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS partbound,
                CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partkey,
                c.reloptions, \(acl("c.relacl")) AS acl,
+               (SELECT t.reloptions FROM pg_catalog.pg_class t WHERE t.oid = c.reltoastrelid) AS toastoptions,
                c.relrowsecurity AS rowsecurity, c.relforcerowsecurity AS forcerowsecurity, c.relispopulated AS ispopulated,
                am.amname AS "accessMethod",
                CASE WHEN c.relkind IN ('r', 'm') THEN pg_catalog.pg_relation_size(c.oid) ELSE 0 END AS "estimatedBytes",
@@ -325,11 +326,6 @@ enum CatalogQueries {
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
         WHERE c.reltablespace <> 0 AND c.relkind IN ('r', 'p', 'm', 'i') AND \(userSchema("n"))
-        UNION ALL
-        SELECT 'storage parameters of the TOAST table of ' || c.oid::pg_catalog.regclass::text
-        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        JOIN pg_catalog.pg_class toast ON toast.oid = c.reltoastrelid
-        WHERE toast.reloptions IS NOT NULL AND \(userSchema("n"))
         """
 
     static let descriptions = jsonRows("""

@@ -51,6 +51,8 @@ struct RelationRow: Decodable {
     var partbound: String?
     var partkey: String?
     var reloptions: [String]?
+    /// Storage parameters of its TOAST table, written as `toast.<name>=<value>`.
+    var toastoptions: [String]?
     var acl: [PrivilegeRow]?
     var rowsecurity: Bool
     var forcerowsecurity: Bool
