@@ -284,6 +284,9 @@ EOF
 
   local initdb_conf
   initdb_conf=$(<"$data_dir/postgresql.conf")
+  # The security-label tests' provider (scripts/build-dummy-seclabel.sh), when installed.
+  local preload="pg_stat_statements"
+  [ -f "$bindir/../lib/dummy_seclabel.so" ] && preload="$preload,dummy_seclabel"
   local attempt log_size new_log
   for attempt in 1 2 3 4 5; do
     port=$(pick_port)
@@ -310,7 +313,7 @@ max_locks_per_transaction = 512
 shared_buffers = 256MB
 max_wal_size = 4GB
 # As many production clusters do; rotation must keep verifiers out of it.
-shared_preload_libraries = 'pg_stat_statements'
+shared_preload_libraries = '$preload'
 EOF
     log_size=0
     [ -f "$server_log" ] && log_size=$(stat -c %s -- "$server_log")

@@ -65,6 +65,11 @@ if [ -n "${PGCELLAR_TESTDATA:-}" ] && [ -f "$regress_builder" ] && [ ! -f /tmp/d
     || info "could not build regress.so: the regression database test will fail and say so"
 fi
 
+# The security-label tests need a label provider: PostgreSQL's dummy_seclabel
+# test module, built from Debian's source package; the cluster preloads it.
+scripts/build-dummy-seclabel.sh /tmp/debsrc \
+  || info "could not build dummy_seclabel: the security-label tests will fail and say so"
+
 start_cluster
 
 status=0

@@ -270,7 +270,7 @@ struct ExportTests {
 
             try Support.export(database, to: archive, ["--exclude-unsupported"])
             let reader = try ArchiveReader(path: archive)
-            #expect(reader.header.options.excludedUnsupported.count == 3)
+            #expect(reader.header.options.excludedUnsupported.count == 2)
             #expect(reader.entries.contains { $0.kind == .table && $0.name == "t" })
         }
     }

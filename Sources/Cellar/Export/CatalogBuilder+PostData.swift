@@ -19,7 +19,12 @@ extension CatalogBuilder {
         case "f":
             // A foreign key on a partition comes from its partitioned parent's.
             guard constraint.parentOid == 0 else {
-                represented[key] = ObjectKey(catalog: "pg_constraint", oid: constraint.parentOid)
+                let parentKey = ObjectKey(catalog: "pg_constraint", oid: constraint.parentOid)
+                represented[key] = parentKey
+                // It exists on the partition, under its name, once the parent's is added.
+                commentable("pg_constraint", constraint.oid, CommentTarget(
+                    target: "CONSTRAINT \(constraint.qname) ON \(constraint.relation)", key: parentKey, section: .postData,
+                    schema: constraint.relationSchema, name: "CONSTRAINT \(constraint.name) ON \(constraint.relationName)", owner: relation.owner))
                 return
             }
             kind = .foreignKeyConstraint
@@ -40,7 +45,15 @@ extension CatalogBuilder {
     }
 
     mutating func addIndex(_ index: IndexRow) {
-        guard index.constraintOid == nil else { return }
+        guard index.constraintOid == nil else {
+            // A constraint's index comes with it, under its own name: comments on it too.
+            if let constraintOid = index.constraintOid, addedKeys.contains(ObjectKey(catalog: "pg_constraint", oid: constraintOid)) {
+                commentable("pg_class", index.oid, CommentTarget(
+                    target: "INDEX \(index.qname)", key: ObjectKey(catalog: "pg_constraint", oid: constraintOid), section: .postData,
+                    schema: index.schema, name: "INDEX \(index.name)", owner: relationsByOid[index.tableOid]?.owner))
+            }
+            return
+        }
         guard !excluded("pg_class", index.oid) else {
             skippedIndexes.insert(index.oid)
             return

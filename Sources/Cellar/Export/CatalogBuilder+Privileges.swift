@@ -96,20 +96,20 @@ extension CatalogBuilder {
 
     mutating func addComments() throws {
         let descriptions: [DescriptionRow] = try decodeRows(connection, CatalogQueries.descriptions)
+        var unattached: [String] = []
         for description in descriptions {
-            guard let target = commentTargets[ObjectKey(catalog: description.catalog, oid: description.oid)] else { continue }
-            var what = target.target
-            var name = target.name
-            var key = target.key.with(part: "comment")
-            if description.sub != 0 {
-                guard let column = target.columns[description.sub] else { continue }
-                what = "COLUMN \(target.qualifiedName ?? target.target).\(column)"
-                name = "COLUMN \(target.name).\(column)"
-                key = target.key.with(part: "comment:\(description.sub)")
+            switch attachment(description.catalog, description.oid, sub: description.sub) {
+            case .notExported:
+                continue
+            case .unregistered:
+                unattached.append("comment on \(description.object ?? "\(description.catalog) \(description.oid)")")
+            case .target(let target, let what, let name):
+                let part = description.sub == 0 ? "comment" : "comment:\(description.sub)"
+                add(DumpObject(key: target.key.with(part: part), kind: .comment, schema: target.schema, name: name, owner: target.owner,
+                               section: target.section, sql: "COMMENT ON \(what) IS \(sqlLiteral(description.description));\n\n",
+                               dependencies: [target.key]))
             }
-            add(DumpObject(key: key, kind: .comment, schema: target.schema, name: name, owner: target.owner,
-                           section: target.section, sql: "COMMENT ON \(what) IS \(sqlLiteral(description.description));\n\n",
-                           dependencies: [target.key]))
         }
+        try refuseUnattached(unattached)
     }
 }

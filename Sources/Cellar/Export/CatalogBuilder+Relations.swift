@@ -18,7 +18,7 @@ extension CatalogBuilder {
         } else {
             let type = sequence.type == "bigint" ? "" : "    AS \(sequence.type)\n"
             add(DumpObject(key: key, kind: .sequence, schema: sequence.schema, name: sequence.name, owner: sequence.owner, section: .preData,
-                           sql: "CREATE SEQUENCE \(sequence.qname)\n\(type)\(options);\n\n"))
+                           sql: "CREATE \(sequence.persistence == "u" ? "UNLOGGED " : "")SEQUENCE \(sequence.qname)\n\(type)\(options);\n\n"))
             try addOwner(of: key, kind: .sequence, target: "SEQUENCE \(sequence.qname)", schema: sequence.schema, name: sequence.name,
                      owner: sequence.owner, section: .preData)
             if sequence.ownership == "a", let table = sequence.ownerTable, let column = sequence.ownerColumnQ, let tableOid = sequence.ownerTableOid {
@@ -99,7 +99,8 @@ extension CatalogBuilder {
             }
             if let partkey = relation.partkey { sql += "\nPARTITION BY \(partkey)" }
             if let access = relation.accessMethod, access != "heap" { sql += "\nUSING \(quoteIdent(access))" }
-            if let options = relation.reloptions { sql += "\nWITH (\(options.joined(separator: ", ")))" }
+            let options = (relation.reloptions ?? []) + (relation.toastoptions ?? []).map { "toast.\($0)" }
+            if !options.isEmpty { sql += "\nWITH (\(options.joined(separator: ", ")))" }
             sql += ";\n"
             for column in columns {
                 let alter = "ALTER TABLE ONLY \(relation.qname) ALTER COLUMN \(column.qname)"
@@ -107,6 +108,9 @@ extension CatalogBuilder {
                 if let storage = column.storage, let typstorage = column.typstorage, storage != typstorage {
                     let name = ["p": "PLAIN", "e": "EXTERNAL", "m": "MAIN", "x": "EXTENDED"][storage] ?? "EXTENDED"
                     extra += "\(alter) SET STORAGE \(name);\n"
+                }
+                if let method = column.compression.flatMap({ ["p": "pglz", "l": "lz4"][$0] }) {
+                    extra += "\(alter) SET COMPRESSION \(method);\n"
                 }
                 if let target = column.stattarget, target >= 0 { extra += "\(alter) SET STATISTICS \(target);\n" }
                 if let options = column.options, !options.isEmpty { extra += "\(alter) SET (\(options.joined(separator: ", ")));\n" }

@@ -35,6 +35,8 @@ struct CatalogBuilder {
     var indexOptions: [UInt32: IndexRow] = [:]
     /// Indexes left out (invalid, or excluded): their INDEX ATTACH goes too.
     var skippedIndexes = Set<UInt32>()
+    /// Large objects whose bytes the data phase writes, in oid order.
+    var largeObjects: [UInt32] = []
 
     struct CommentTarget {
         var target: String
@@ -174,7 +176,9 @@ struct CatalogBuilder {
         try buildEventTriggers()
 
         clock.lap("built relations and post-data objects")
+        try buildLargeObjects()
         try addComments()
+        try addSecurityLabels()
         try addDependencies(dependencies)
         try refuseViewsInCycles()
         dependOnShellTypes()
@@ -182,7 +186,7 @@ struct CatalogBuilder {
         addMaterializedViewRefreshes()
         moveDependenciesOfPreData()
         if selection.dataOnly {
-            objects.removeAll { $0.kind != .sequenceSet }
+            objects.removeAll { $0.kind != .sequenceSet && !Self.isLargeObjectPart($0) }
         } else if selection.schemaOnly {
             objects.removeAll { $0.kind == .sequenceSet || $0.kind == .materializedViewData }
             dataTables = []

@@ -52,7 +52,7 @@ enum CatalogQueries {
                  JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
             'defaultOid', ad.oid::int8, 'defaultExpr', pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
             'acl', \(acl("a.attacl")),
-            'storage', a.attstorage, 'typstorage', atyp.typstorage, 'stattarget', a.attstattarget, 'options', a.attoptions
+            'storage', a.attstorage, 'typstorage', atyp.typstorage, 'compression', a.attcompression, 'stattarget', a.attstattarget, 'options', a.attoptions
           ) ORDER BY a.attnum)
          FROM pg_catalog.pg_attribute a
          JOIN pg_catalog.pg_type atyp ON atyp.oid = a.atttypid
@@ -83,6 +83,7 @@ enum CatalogQueries {
                c.relispartition AS ispartition, pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS partbound,
                CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partkey,
                c.reloptions, \(acl("c.relacl")) AS acl,
+               (SELECT t.reloptions FROM pg_catalog.pg_class t WHERE t.oid = c.reltoastrelid) AS toastoptions,
                c.relrowsecurity AS rowsecurity, c.relforcerowsecurity AS forcerowsecurity, c.relispopulated AS ispopulated,
                am.amname AS "accessMethod",
                CASE WHEN c.relkind IN ('r', 'm') THEN pg_catalog.pg_relation_size(c.oid) ELSE 0 END AS "estimatedBytes",
@@ -104,6 +105,7 @@ enum CatalogQueries {
     static let sequences = jsonRows("""
         SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, \(qualified("n.nspname", "c.relname")) AS qname,
                pg_catalog.pg_get_userbyid(c.relowner) AS owner, pg_catalog.format_type(s.seqtypid, NULL) AS type,
+               c.relpersistence AS persistence,
                s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmax::text AS max, s.seqmin::text AS min,
                s.seqcache::text AS cache, s.seqcycle AS cycle, \(acl("c.relacl")) AS acl,
                d.refobjid::int8 AS "ownerTableOid", \(qualified("tn.nspname", "t.relname")) AS "ownerTable",
@@ -324,17 +326,14 @@ enum CatalogQueries {
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
         WHERE c.reltablespace <> 0 AND c.relkind IN ('r', 'p', 'm', 'i') AND \(userSchema("n"))
-        UNION ALL
-        SELECT 'storage parameters of the TOAST table of ' || c.oid::pg_catalog.regclass::text
-        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        JOIN pg_catalog.pg_class toast ON toast.oid = c.reltoastrelid
-        WHERE toast.reloptions IS NOT NULL AND \(userSchema("n"))
         """
 
     static let descriptions = jsonRows("""
-        SELECT d.classoid::pg_catalog.regclass::text AS catalog, d.objoid::int8 AS oid, d.objsubid AS sub, d.description
+        SELECT d.classoid::pg_catalog.regclass::text AS catalog, d.objoid::int8 AS oid, d.objsubid AS sub, d.description,
+               pg_catalog.pg_describe_object(d.classoid, d.objoid, d.objsubid) AS object
         FROM pg_catalog.pg_description d
         WHERE d.objoid >= 16384 OR (d.classoid = 'pg_namespace'::pg_catalog.regclass AND d.objoid = 2200)
+              OR d.classoid = 'pg_largeobject'::pg_catalog.regclass
         """)
 
     static let database = """
@@ -358,7 +357,6 @@ enum CatalogQueries {
     /// `oid` (NULL for what is no object), so that --exclude-unsupported can
     /// also leave out whatever depends on them.
     static let unsupported: [(kind: String, query: String)] = [
-        ("large object", "SELECT 'pg_largeobject' AS catalog, l.oid::int8 AS oid, 'large object ' || l.oid::int8 AS name FROM pg_catalog.pg_largeobject_metadata l ORDER BY l.oid"),
         ("foreign-data wrapper", "SELECT 'pg_foreign_data_wrapper' AS catalog, w.oid::int8 AS oid, 'foreign-data wrapper ' || pg_catalog.quote_ident(w.fdwname) AS name FROM pg_catalog.pg_foreign_data_wrapper w WHERE \(notExtensionMember("pg_foreign_data_wrapper", "w.oid"))"),
         ("foreign server", "SELECT 'pg_foreign_server' AS catalog, s.oid::int8 AS oid, 'foreign server ' || pg_catalog.quote_ident(s.srvname) AS name FROM pg_catalog.pg_foreign_server s WHERE \(notExtensionMember("pg_foreign_server", "s.oid"))"),
         ("foreign table / other relation", """
@@ -366,7 +364,5 @@ enum CatalogQueries {
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('f') AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
             """),
-        // A label is a property of its object, not an object others depend on.
-        ("security label", "SELECT NULL::text AS catalog, NULL::int8 AS oid, 'security label on ' || l.classoid::pg_catalog.regclass::text || ' ' || l.objoid AS name FROM pg_catalog.pg_seclabel l WHERE l.objoid >= 16384"),
     ]
 }

@@ -31,6 +31,8 @@ struct ColumnRow: Decodable {
     var defaultOid: UInt32?
     var defaultExpr: String?
     var acl: [PrivilegeRow]?
+    /// attcompression: `p` (pglz), `l` (lz4), empty for the default.
+    var compression: String?
     var storage: String?
     var typstorage: String?
     var stattarget: Int?
@@ -49,6 +51,8 @@ struct RelationRow: Decodable {
     var partbound: String?
     var partkey: String?
     var reloptions: [String]?
+    /// Storage parameters of its TOAST table, written as `toast.<name>=<value>`.
+    var toastoptions: [String]?
     var acl: [PrivilegeRow]?
     var rowsecurity: Bool
     var forcerowsecurity: Bool
@@ -69,6 +73,8 @@ struct SequenceRow: Decodable {
     var name: String
     var qname: String
     var owner: String
+    /// `u` for an unlogged sequence.
+    var persistence: String?
     var type: String
     var start: String
     var increment: String
@@ -248,6 +254,8 @@ struct DescriptionRow: Decodable {
     var oid: UInt32
     var sub: Int
     var description: String
+    /// How the server describes the object (`pg_describe_object`), for errors.
+    var object: String?
 }
 
 /// An object of a kind the export does not write (`CatalogQueries.unsupported`).

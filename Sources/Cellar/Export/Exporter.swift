@@ -132,6 +132,8 @@ public final class Exporter {
         for object in sorted.ordered where object.section == .data {
             try writer.append(ids.entry(for: object), sql: object.sql)
         }
+        _ = try LargeObjectData(connection: connection, writer: writer, chunkSize: options.chunkSize, logger: logger)
+            .write(catalog.largeObjects, ids: &ids)
 
         // Post-data.
         for object in sorted.ordered where object.section == .postData {

@@ -45,6 +45,8 @@ struct SchemaCatalog {
     /// Objects left out under --exclude-unsupported: the unsupported ones,
     /// then those that depend on them.
     var skipped: [String] = []
+    /// Large objects whose bytes the export writes, in oid order.
+    var largeObjects: [UInt32] = []
 
     // MARK: - Reading
 
@@ -73,6 +75,7 @@ struct SchemaCatalog {
         catalog.objects = builder.objects
         catalog.tables = builder.dataTables.sorted { $0.estimatedBytes > $1.estimatedBytes }
         catalog.roles = builder.roles
+        catalog.largeObjects = builder.largeObjects
         logger.debug("read the catalog in \(ContinuousClock.now - started): \(catalog.objects.count) script entries, \(catalog.tables.count) tables with rows, \(dependencies.count) dependencies")
         return catalog
     }

@@ -45,7 +45,7 @@ public struct RestorePlan: Sendable {
 
     /// Whether the restore runs this entry at all.
     public func includes(_ entry: ArchiveEntry) -> Bool {
-        let isData = entry.data != nil || Self.dataKinds.contains(entry.kind)
+        let isData = entry.data != nil || Self.dataKinds.contains(entry.kind) || Self.isLargeObjectMetadata(entry)
         if entry.kind == .settings { return true }
         if entry.kind == .owner && (options.noOwner || options.owner != nil) { return false }
         if (entry.kind == .acl || entry.kind == .defaultACL) && options.noPrivileges { return false }
@@ -57,6 +57,15 @@ public struct RestorePlan: Sendable {
     /// Kinds that carry data rather than schema: what `--data-only` keeps and
     /// `--schema-only` drops.
     static let dataKinds: Set<ArchiveEntry.Kind> = [.tableData, .sequenceSet, .materializedViewData, .largeObjectData]
+
+    /// A large object's BLOB entry and its owner, ACL, comment and label:
+    /// data for --data-only and --schema-only, as in pg_dump, though they
+    /// run in pre-data and post-data like the statements they are.
+    static func isLargeObjectMetadata(_ entry: ArchiveEntry) -> Bool {
+        entry.kind == .largeObject
+            || ([.owner, .acl, .comment, .securityLabel].contains(entry.kind)
+                && (entry.name.hasPrefix("LARGE OBJECT ") || entry.name.hasPrefix("BLOB LARGE OBJECT ")))
+    }
 
     public static func phase(of entry: ArchiveEntry) -> Phase {
         if entry.data != nil { return .data }

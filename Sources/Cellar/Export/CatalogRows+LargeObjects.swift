@@ -1,0 +1,7 @@
+import Foundation
+
+struct LargeObjectRow: Decodable {
+    var oid: UInt32
+    var owner: String
+    var acl: [PrivilegeRow]?
+}
