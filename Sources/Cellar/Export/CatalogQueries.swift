@@ -362,13 +362,6 @@ enum CatalogQueries {
         ("event trigger", "SELECT 'pg_event_trigger' AS catalog, e.oid::int8 AS oid, 'event trigger ' || pg_catalog.quote_ident(e.evtname) AS name FROM pg_catalog.pg_event_trigger e WHERE \(notExtensionMember("pg_event_trigger", "e.oid"))"),
         ("publication", "SELECT 'pg_publication' AS catalog, p.oid::int8 AS oid, 'publication ' || pg_catalog.quote_ident(p.pubname) AS name FROM pg_catalog.pg_publication p"),
         ("subscription", "SELECT 'pg_subscription' AS catalog, s.oid::int8 AS oid, 'subscription ' || pg_catalog.quote_ident(s.subname) AS name FROM pg_catalog.pg_subscription s JOIN pg_catalog.pg_database d ON d.oid = s.subdbid WHERE d.datname = pg_catalog.current_database()"),
-        ("foreign-data wrapper", "SELECT 'pg_foreign_data_wrapper' AS catalog, w.oid::int8 AS oid, 'foreign-data wrapper ' || pg_catalog.quote_ident(w.fdwname) AS name FROM pg_catalog.pg_foreign_data_wrapper w WHERE \(notExtensionMember("pg_foreign_data_wrapper", "w.oid"))"),
-        ("foreign server", "SELECT 'pg_foreign_server' AS catalog, s.oid::int8 AS oid, 'foreign server ' || pg_catalog.quote_ident(s.srvname) AS name FROM pg_catalog.pg_foreign_server s WHERE \(notExtensionMember("pg_foreign_server", "s.oid"))"),
-        ("foreign table / other relation", """
-            SELECT 'pg_class' AS catalog, c.oid::int8 AS oid, 'foreign table ' || \(qualified("n.nspname", "c.relname")) AS name
-            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('f') AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
-            """),
         ("typed table", """
             SELECT 'pg_class' AS catalog, c.oid::int8 AS oid, 'typed table ' || \(qualified("n.nspname", "c.relname")) AS name
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
