@@ -164,6 +164,7 @@ struct CatalogBuilder {
         for statistic in statistics where includedRelations.contains(statistic.tableOid) && !excluded("pg_statistic_ext", statistic.oid) {
             try addStatistics(statistic)
         }
+        try buildStorage()
 
         clock.lap("built relations and post-data objects")
         try addComments()

@@ -324,11 +324,6 @@ enum CatalogQueries {
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
         WHERE c.reltablespace <> 0 AND c.relkind IN ('r', 'p', 'm', 'i') AND \(userSchema("n"))
-        UNION ALL
-        SELECT 'storage parameters of the TOAST table of ' || c.oid::pg_catalog.regclass::text
-        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        JOIN pg_catalog.pg_class toast ON toast.oid = c.reltoastrelid
-        WHERE toast.reloptions IS NOT NULL AND \(userSchema("n"))
         """
 
     static let descriptions = jsonRows("""
