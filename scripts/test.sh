@@ -65,6 +65,10 @@ if [ -n "${PGCELLAR_TESTDATA:-}" ] && [ -f "$regress_builder" ] && [ ! -f /tmp/d
     || info "could not build regress.so: the regression database test will fail and say so"
 fi
 
+# An extension with configuration tables, for the export's extension tests.
+scripts/install-test-extension.sh \
+  || info "could not install the test extension pgcellar_test_config: the extension-member tests will fail and say so"
+
 start_cluster
 
 status=0

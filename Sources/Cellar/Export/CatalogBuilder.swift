@@ -165,6 +165,7 @@ struct CatalogBuilder {
             try addStatistics(statistic)
         }
         try buildStorage()
+        try buildExtensionMembers()
 
         clock.lap("built relations and post-data objects")
         try addComments()

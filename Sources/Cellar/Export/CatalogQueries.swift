@@ -309,15 +309,6 @@ enum CatalogQueries {
         SELECT 'rule', r.oid::int8, r.ev_class::int8 FROM pg_catalog.pg_rewrite r WHERE r.oid >= 16384 AND r.rulename = '_RETURN'
         """
 
-    /// Extension configuration tables, whose rows pg_dump exports with the
-    /// extension (pg_extension_config_dump).
-    static let extensionConfigurationTables = """
-        SELECT e.extname AS extension, c.oid::pg_catalog.regclass::text AS "table"
-        FROM pg_catalog.pg_extension e, unnest(e.extconfig) AS cfg(oid)
-        JOIN pg_catalog.pg_class c ON c.oid = cfg.oid
-        WHERE c.relkind = 'r'
-        """
-
     /// Properties the export does not carry over, worth a warning.
     static let lostProperties = """
         SELECT 'tablespace of ' || c.oid::pg_catalog.regclass::text || ' (' || t.spcname || ')' AS what
