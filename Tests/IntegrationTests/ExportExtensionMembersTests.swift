@@ -38,3 +38,30 @@ struct ExportExtensionMembersTests {
         }
     }
 }
+
+extension ExportExtensionMembersTests {
+    @Test("privilege changes on built-in objects and on extension members, relative to pg_init_privs, round-trip")
+    func initialPrivileges() throws {
+        try TestServer.withScratchDatabase("pgc_initprivs") { source in
+            try ExportTestSupport.psql(source, """
+                DO $$ BEGIN
+                  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kinds_init_reader') THEN CREATE ROLE kinds_init_reader; END IF;
+                END $$;
+                CREATE EXTENSION pgcellar_test_config;
+                CREATE EXTENSION postgres_fdw;
+                REVOKE EXECUTE ON FUNCTION pg_catalog.pg_sleep(double precision) FROM PUBLIC;
+                GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text) TO kinds_init_reader;
+                GRANT SELECT ON pg_catalog.pg_statistic TO kinds_init_reader WITH GRANT OPTION;
+                REVOKE USAGE ON LANGUAGE sql FROM PUBLIC;
+                GRANT USAGE ON LANGUAGE sql TO kinds_init_reader;
+                REVOKE EXECUTE ON FUNCTION public.ext_hello() FROM PUBLIC;
+                GRANT EXECUTE ON FUNCTION public.ext_hello() TO kinds_init_reader;
+                GRANT SELECT, UPDATE ON public.ext_settings TO kinds_init_reader;
+                GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO kinds_init_reader;
+                """)
+            let result = try KindsRoundTrip.check(source)
+            #expect(result.script.contains("REVOKE EXECUTE ON FUNCTION pg_catalog.pg_sleep(double precision) FROM PUBLIC;"))
+            #expect(result.script.contains("GRANT EXECUTE ON FUNCTION public.ext_hello() TO kinds_init_reader;"))
+        }
+    }
+}

@@ -5,6 +5,10 @@
 
 extension CatalogBuilder {
     mutating func buildExtensionMembers() throws {
+        if wholeDatabase && selection.schemas.isEmpty {
+            let changes: [InitialPrivilegeChangeRow] = try decodeRows(connection, CatalogQueries.initialPrivilegeChanges)
+            for change in changes { try addInitialPrivilegeChange(change) }
+        }
         let configurations: [ExtensionConfigurationRow] = try decodeRows(connection, CatalogQueries.extensionConfigurationData)
         for table in configurations where configurationDataIncluded(table) {
             let columns = table.columns ?? []
@@ -17,6 +21,29 @@ extension CatalogBuilder {
                 copyTarget: target, estimatedBytes: table.estimatedBytes, copySource: "(\(select)\(condition))",
                 dependsOn: ObjectKey(catalog: "pg_extension", oid: table.extensionOid)))
         }
+    }
+
+    /// REVOKE what the object was set up with and no longer has, GRANT what
+    /// it has since gained: on a built-in object, or on an extension member
+    /// after CREATE EXTENSION.
+    private mutating func addInitialPrivilegeChange(_ change: InitialPrivilegeChangeRow) throws {
+        let extensionKey = ObjectKey(catalog: "pg_extension", oid: change.extensionOid)
+        guard change.extensionOid == 0 || addedKeys.contains(extensionKey) else { return }
+        var sql = ""
+        for privilege in change.revoked ?? [] {
+            sql += "REVOKE \(privilege.privilege) ON \(change.target) FROM \(try roleQuoting.grantee(privilege.grantee));\n"
+        }
+        sql += try grantStatements(change.granted ?? [], on: change.target, owner: change.owner)
+        guard !sql.isEmpty else { return }
+        for privilege in (change.revoked ?? []) + (change.granted ?? []) {
+            noteRole(privilege.grantee, as: "grantee")
+            noteRole(privilege.grantor, as: "grantor")
+        }
+        let kind = change.target.prefix { $0 != " " }
+        add(DumpObject(key: ObjectKey(catalog: change.catalog, oid: change.oid, part: "acl"), kind: .acl, schema: change.schema,
+                       name: "\(change.target.hasPrefix("FOREIGN DATA WRAPPER") ? "FOREIGN DATA WRAPPER" : String(kind)) \(change.name)",
+                       owner: change.owner, section: .postData, sql: sql + "\n",
+                       dependencies: change.extensionOid == 0 ? [] : [extensionKey]))
     }
 
     /// As pg_dump: with the extension in a whole-database export, or when

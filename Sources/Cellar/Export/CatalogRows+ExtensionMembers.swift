@@ -14,3 +14,18 @@ struct ExtensionConfigurationRow: Decodable {
     /// Stored columns, quoted.
     var columns: [String]?
 }
+
+/// An object whose privileges differ from those it was set up with.
+struct InitialPrivilegeChangeRow: Decodable {
+    var catalog: String
+    var oid: UInt32
+    /// 0 for a built-in object.
+    var extensionOid: UInt32
+    /// How GRANT names it: `FUNCTION pg_catalog.f(integer)`, quoted.
+    var target: String
+    var name: String
+    var schema: String?
+    var owner: String
+    var revoked: [PrivilegeRow]?
+    var granted: [PrivilegeRow]?
+}
