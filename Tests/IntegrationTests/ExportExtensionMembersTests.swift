@@ -58,6 +58,8 @@ extension ExportExtensionMembersTests {
                 GRANT EXECUTE ON FUNCTION public.ext_hello() TO kinds_init_reader;
                 GRANT SELECT, UPDATE ON public.ext_settings TO kinds_init_reader;
                 GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO kinds_init_reader;
+                GRANT SELECT (prosrc) ON pg_catalog.pg_proc TO kinds_init_reader;
+                GRANT UPDATE (value) ON public.ext_settings TO kinds_init_reader;
                 """)
             let result = try KindsRoundTrip.check(source)
             #expect(result.script.contains("REVOKE EXECUTE ON FUNCTION pg_catalog.pg_sleep(double precision) FROM PUBLIC;"))

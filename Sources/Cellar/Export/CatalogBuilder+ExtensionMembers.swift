@@ -31,16 +31,17 @@ extension CatalogBuilder {
         guard change.extensionOid == 0 || addedKeys.contains(extensionKey) else { return }
         var sql = ""
         for privilege in change.revoked ?? [] {
-            sql += "REVOKE \(privilege.privilege) ON \(change.target) FROM \(try roleQuoting.grantee(privilege.grantee));\n"
+            let privilegeName = privilege.privilege + (change.column.map { "(\($0))" } ?? "")
+            sql += "REVOKE \(privilegeName) ON \(change.target) FROM \(try roleQuoting.grantee(privilege.grantee));\n"
         }
-        sql += try grantStatements(change.granted ?? [], on: change.target, owner: change.owner)
+        sql += try grantStatements(change.granted ?? [], on: change.target, owner: change.owner, column: change.column)
         guard !sql.isEmpty else { return }
         for privilege in (change.revoked ?? []) + (change.granted ?? []) {
             noteRole(privilege.grantee, as: "grantee")
             noteRole(privilege.grantor, as: "grantor")
         }
         let kind = change.target.prefix { $0 != " " }
-        add(DumpObject(key: ObjectKey(catalog: change.catalog, oid: change.oid, part: "acl"), kind: .acl, schema: change.schema,
+        add(DumpObject(key: ObjectKey(catalog: change.catalog, oid: change.oid, part: change.sub == 0 ? "acl" : "acl:\(change.sub)"), kind: .acl, schema: change.schema,
                        name: "\(change.target.hasPrefix("FOREIGN DATA WRAPPER") ? "FOREIGN DATA WRAPPER" : String(kind)) \(change.name)",
                        owner: change.owner, section: .postData, sql: sql + "\n",
                        dependencies: change.extensionOid == 0 ? [] : [extensionKey]))

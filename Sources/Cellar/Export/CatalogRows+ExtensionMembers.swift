@@ -19,6 +19,10 @@ struct ExtensionConfigurationRow: Decodable {
 struct InitialPrivilegeChangeRow: Decodable {
     var catalog: String
     var oid: UInt32
+    /// The column number for a column's privileges, else 0.
+    var sub: Int
+    /// The column's name, quoted.
+    var column: String?
     /// 0 for a built-in object.
     var extensionOid: UInt32
     /// How GRANT names it: `FUNCTION pg_catalog.f(integer)`, quoted.
