@@ -69,6 +69,9 @@ fi
 # test module, built from Debian's source package; the cluster preloads it.
 scripts/build-dummy-seclabel.sh /tmp/debsrc \
   || info "could not build dummy_seclabel: the security-label tests will fail and say so"
+# An extension with configuration tables, for the export's extension tests.
+scripts/install-test-extension.sh \
+  || info "could not install the test extension pgcellar_test_config: the extension-member tests will fail and say so"
 
 start_cluster
 

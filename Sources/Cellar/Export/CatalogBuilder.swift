@@ -156,6 +156,7 @@ struct CatalogBuilder {
         for relation in relations where includedRelations.contains(relation.oid) {
             try addRelation(relation, checks: checksByRelation[relation.oid] ?? [])
         }
+        try buildForeignData(checks: checksByRelation)
         for index in indexes where index.replicaIdentity || index.clustered { indexOptions[index.oid] = index }
         for constraint in constraints where constraint.relationOid != 0 && includedRelations.contains(constraint.relationOid) {
             addConstraint(constraint)
@@ -174,6 +175,8 @@ struct CatalogBuilder {
         try buildRules()
         try buildPublications()
         try buildEventTriggers()
+        try buildStorage()
+        try buildExtensionMembers()
 
         clock.lap("built relations and post-data objects")
         try buildLargeObjects()

@@ -311,15 +311,6 @@ enum CatalogQueries {
         SELECT 'rule', r.oid::int8, r.ev_class::int8 FROM pg_catalog.pg_rewrite r WHERE r.oid >= 16384 AND r.rulename = '_RETURN'
         """
 
-    /// Extension configuration tables, whose rows pg_dump exports with the
-    /// extension (pg_extension_config_dump).
-    static let extensionConfigurationTables = """
-        SELECT e.extname AS extension, c.oid::pg_catalog.regclass::text AS "table"
-        FROM pg_catalog.pg_extension e, unnest(e.extconfig) AS cfg(oid)
-        JOIN pg_catalog.pg_class c ON c.oid = cfg.oid
-        WHERE c.relkind = 'r'
-        """
-
     /// Properties the export does not carry over, worth a warning.
     static let lostProperties = """
         SELECT 'tablespace of ' || c.oid::pg_catalog.regclass::text || ' (' || t.spcname || ')' AS what
@@ -357,12 +348,5 @@ enum CatalogQueries {
     /// `oid` (NULL for what is no object), so that --exclude-unsupported can
     /// also leave out whatever depends on them.
     static let unsupported: [(kind: String, query: String)] = [
-        ("foreign-data wrapper", "SELECT 'pg_foreign_data_wrapper' AS catalog, w.oid::int8 AS oid, 'foreign-data wrapper ' || pg_catalog.quote_ident(w.fdwname) AS name FROM pg_catalog.pg_foreign_data_wrapper w WHERE \(notExtensionMember("pg_foreign_data_wrapper", "w.oid"))"),
-        ("foreign server", "SELECT 'pg_foreign_server' AS catalog, s.oid::int8 AS oid, 'foreign server ' || pg_catalog.quote_ident(s.srvname) AS name FROM pg_catalog.pg_foreign_server s WHERE \(notExtensionMember("pg_foreign_server", "s.oid"))"),
-        ("foreign table / other relation", """
-            SELECT 'pg_class' AS catalog, c.oid::int8 AS oid, 'foreign table ' || \(qualified("n.nspname", "c.relname")) AS name
-            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('f') AND \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
-            """),
     ]
 }

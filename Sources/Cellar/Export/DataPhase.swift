@@ -154,7 +154,7 @@ final class DataPhase: @unchecked Sendable {
             buffer = ChunkBuffer(capacity: capacity)
             buffer.append(prefix)
         }
-        try connection.copyOut("COPY \(table.copyTarget) TO STDOUT") { row in
+        try connection.copyOut("COPY \(table.copySource ?? table.copyTarget) TO STDOUT") { row in
             // Close the chunk before a row would take it past the chunk size,
             // so that only a single row larger than a chunk makes a larger
             // frame (ArchiveFormat.maximumEntryFrameSize).

@@ -56,6 +56,12 @@ struct TableDataSource: Sendable {
     var copyTarget: String
     /// The catalog's estimate of the table's size, for ordering and the ETA.
     var estimatedBytes: Int64
+    /// What `COPY ... TO STDOUT` reads when not `copyTarget`: a query, in
+    /// parentheses (an extension configuration table's rows, filtered).
+    var copySource: String? = nil
+    /// The entry the rows are restored after when not the table's own (an
+    /// extension configuration table comes with its extension).
+    var dependsOn: ObjectKey? = nil
 }
 
 // MARK: - Ordering

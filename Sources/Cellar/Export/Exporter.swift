@@ -122,7 +122,7 @@ public final class Exporter {
         let dataPhase = DataPhase(
             options: options, snapshot: snapshot, writer: writer, ids: ids, tables: catalog.tables,
             tableIDs: Dictionary(catalog.tables.compactMap { table in
-                ids.id(of: ObjectKey(catalog: "pg_class", oid: table.oid)).map { (table.oid, $0) }
+                ids.id(of: table.dependsOn ?? ObjectKey(catalog: "pg_class", oid: table.oid)).map { (table.oid, $0) }
             }, uniquingKeysWith: { first, _ in first }),
             rowDigestSeed: rowDigestSeed, progress: progress, logger: logger)
         logger.debug("pre-data written; resident memory \(ResidentMemory.description)")

@@ -80,20 +80,13 @@ struct SchemaCatalog {
         return catalog
     }
 
-    /// The objects of kinds the export does not write, and the rows of
-    /// extension configuration tables (pg_dump writes those with the extension).
+    /// The objects of kinds the export does not write.
     private static func readUnsupported(_ connection: Connection) throws -> [UnsupportedRow] {
         var unsupported: [UnsupportedRow] = []
         for check in CatalogQueries.unsupported {
             for row in try connection.query(check.query).rows {
                 let key = try row.optionalString("catalog").map { ObjectKey(catalog: $0, oid: UInt32(try row.int("oid"))) }
                 unsupported.append(UnsupportedRow(name: try row.string("name"), key: key))
-            }
-        }
-        for row in try connection.query(CatalogQueries.extensionConfigurationTables).rows {
-            let table = try row.string("table")
-            if try connection.query("SELECT EXISTS (SELECT 1 FROM ONLY \(table)) AS filled").first?.bool("filled") == true {
-                unsupported.append(UnsupportedRow(name: "rows of \(table), a configuration table of extension \(try row.string("extension"))", key: nil))
             }
         }
         return unsupported
