@@ -79,7 +79,7 @@ public struct DrillCommand: ParsableCommand {
                 return
             }
             Diagnostics.printError("pgcellar: drill interrupted; dropping its scratch database (--keep keeps it)")
-            _ = try? database.drop()
+            database.interrupt()
         }
         defer { interrupt.cancel() }
         driller.scratchCreated = { scratch.database = $0 }

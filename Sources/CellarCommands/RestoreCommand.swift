@@ -208,7 +208,9 @@ final class RestoreInterruptCleanup: @unchecked Sendable {
             source.setEventHandler { [weak self] in
                 self?.interrupted()
                 signal(number, SIG_DFL)
-                raise(number)
+                // To the process, not this thread: libdispatch's threads
+                // block signals, so raise() here would leave it pending.
+                kill(getpid(), number)
             }
             source.resume()
         }

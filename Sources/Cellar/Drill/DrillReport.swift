@@ -79,6 +79,14 @@ public struct DrillReport: Codable, Sendable {
     public var phases: [Phase] = []
     public var seconds = 0.0
 
+    public init(archive: String, sourceDatabase: String, snapshotTakenAt: String, server: String, scratchDatabase: String) {
+        self.archive = archive
+        self.sourceDatabase = sourceDatabase
+        self.snapshotTakenAt = snapshotTakenAt
+        self.server = server
+        self.scratchDatabase = scratchDatabase
+    }
+
     public struct Phase: Codable, Sendable, Equatable {
         public var name: String
         public var seconds: Double

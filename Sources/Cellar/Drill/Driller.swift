@@ -17,8 +17,8 @@ import PostgresClient
 public struct Driller: Sendable {
     public var options: DrillOptions
     public var logger: Logger
-    /// Told about the scratch database as soon as it exists, so that a
-    /// signal can drop it (see `DrillCommand`).
+    /// Told about the scratch database before the restore creates it, so
+    /// that a signal can drop it (``ScratchDatabase/interrupt(waitingUpTo:)``; see `DrillCommand`).
     public var scratchCreated: (@Sendable (ScratchDatabase) -> Void)?
     /// Runs between the restore and the comparison, with a connection to
     /// the scratch database: tests change a row or drop an index here to
@@ -65,6 +65,7 @@ public struct Driller: Sendable {
             logger.warning("roles \(missing.joined(separator: ", ")) do not exist on \(endpoint): restoring without owners and privileges (--require-roles refuses instead)")
         }
         let scratch = ScratchDatabase(server: options.server, logger: logger)
+        scratchCreated?(scratch)
         let scratchTarget = options.server.with(database: scratchName)
 
         func phase(_ name: String, _ body: () throws -> Void) rethrows {
@@ -83,11 +84,8 @@ public struct Driller: Sendable {
                 restoreOptions.noOwner = !missing.isEmpty
                 restoreOptions.noPrivileges = !missing.isEmpty
                 var restorer = Restorer(options: restoreOptions, logger: logger)
-                let notify = scratchCreated
-                restorer.databaseCreated = { name in
-                    scratch.created(name)
-                    notify?(scratch)
-                }
+                restorer.databaseCreated = { scratch.created($0) }
+                scratch.restoreStarting()
                 logger.info("restoring \(archivePath) into scratch database \(scratchName) on \(endpoint)")
                 _ = try restorer.restore(from: .file(archivePath))
             }
@@ -112,7 +110,8 @@ public struct Driller: Sendable {
         } else {
             phase("cleanup") {
                 do {
-                    report.scratchDropped = try scratch.drop() || scratch.created == nil
+                    try scratch.drop()
+                    report.scratchDropped = scratch.isDropped || scratch.created == nil
                 } catch {
                     report.failure = (report.failure.map { $0 + "; " } ?? "") + "dropping scratch database \(scratchName) failed (drop it by hand): \(error)"
                 }

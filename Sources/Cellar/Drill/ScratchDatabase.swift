@@ -14,6 +14,10 @@ public final class ScratchDatabase: @unchecked Sendable {
     private var name: String?
     private var oid: UInt32?
     private var dropped = false
+    /// The restore that creates it has started.
+    private var creating = false
+    /// A signal arrived: drop it the moment it is known.
+    private var interrupted = false
     private let server: ConnectionTarget
     private let logger: Logger
 
@@ -28,6 +32,45 @@ public final class ScratchDatabase: @unchecked Sendable {
         defer { lock.unlock() }
         guard let name, let oid else { return nil }
         return (name, oid)
+    }
+
+    /// Whether the database the drill made is gone (dropped here, or by someone else).
+    public var isDropped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return dropped
+    }
+
+    /// Says the restore that creates the database is starting.
+    func restoreStarting() {
+        lock.lock()
+        creating = true
+        lock.unlock()
+    }
+
+    /// Drops the database on a signal. `CREATE DATABASE` may be running or
+    /// may just have returned with the OID not yet read: then it waits (up
+    /// to `seconds`) for ``created(_:)``, which drops it at once.
+    public func interrupt(waitingUpTo seconds: Double = 10) {
+        lock.lock()
+        interrupted = true
+        let wait = creating && oid == nil && name == nil
+        lock.unlock()
+        if wait {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                lock.lock()
+                let settled = name != nil
+                lock.unlock()
+                if settled { break }
+                usleep(20_000)
+            }
+        }
+        do {
+            try drop()
+        } catch {
+            logger.error("could not drop the scratch database after the interruption: \(error)")
+        }
     }
 
     /// Records the database `restore --create` just made, reading its OID
@@ -46,7 +89,9 @@ public final class ScratchDatabase: @unchecked Sendable {
         lock.lock()
         self.name = name
         self.oid = oid
+        let interrupted = self.interrupted
         lock.unlock()
+        if interrupted { _ = try? drop() }
     }
 
     /// Drops the database if it still has the OID the drill created it
