@@ -154,9 +154,13 @@ public struct Driller: Sendable {
         let name = "pgcellar_drill_probe_" + String(format: "%08x", UInt32.random(in: 0...UInt32.max))
         let quoted = try connection.escapeIdentifier(name)
         do {
-            try connection.execute("CREATE DATABASE \(quoted)")
-        } catch let error as PostgresError {
+            // template0, as the restore's --create: nobody is connected to it
+            // (CREATE DATABASE fails while a session uses its template).
+            try connection.execute("CREATE DATABASE \(quoted) TEMPLATE template0")
+        } catch let error as PostgresError where error.code.rawValue == "42501" {
             throw DrillError("the drill connection \(endpoint) may not create databases (\(error.message)); a drill restores into a database of its own: grant CREATEDB to \(connection.user), use --drill-dsn for another server, or --no-drill")
+        } catch let error as PostgresError {
+            throw DrillError("the drill connection \(endpoint) cannot create a probe database: \(error.message)")
         }
         try connection.execute("DROP DATABASE IF EXISTS \(quoted)")
         return Probe(server: endpoint)
