@@ -8,8 +8,9 @@
 #      what it may and may not do;
 #   3. load sample BeerSystem data as beersystem_admin;
 #   4. rotate the admin password and show the new Secret works and the old password not;
-#   5. export the database, verify the export, restore it into a fresh
-#      beersystem_restore owned by beersystem_admin, and show the two are equal.
+#   5. export the database, verify the export, drill it (restore into a scratch database,
+#      compare rows and schema, drop it), restore it into a fresh beersystem_restore
+#      owned by beersystem_admin, and show the two are equal.
 #
 # Installs what is missing (Debian, as root), builds pgcellar, and stops the cluster at
 # the end. Nothing outside a temporary directory is touched.
@@ -145,6 +146,17 @@ if has_command export && has_command restore; then
   "$pgcellar" list "$export_file" | head -20
   step "stock tools read it too: zstd -t"
   zstd -q -t "$export_file" && echo "zstd -t: ok"
+
+  if has_command drill; then
+    step "pgcellar drill: restore the export into a scratch database, compare every row and object, drop it"
+    "$pgcellar" drill "$export_file" --server "host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres sslmode=require" \
+      -j 2 --metrics-file "$demo_dir/pgcellar_drill.prom"
+    grep -E '^pgcellar_drill_(rows|mismatches)' "$demo_dir/pgcellar_drill.prom"
+    left=$("$psql_bin" -X -At "host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres sslmode=require" \
+      -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'beersystem_stage_drill_%'")
+    [ "$left" -eq 0 ] || die "the drill left its scratch database behind"
+    showed "drill restored the export into a scratch database, matched every table's row digest and every schema object, and dropped it"
+  fi
 
   step "pgcellar restore into a fresh beersystem_restore owned by beersystem_admin"
   "$pgcellar" restore "$export_file" --dbname "host=127.0.0.1 port=$PGPORT user=postgres dbname=beersystem_restore sslmode=require" \
