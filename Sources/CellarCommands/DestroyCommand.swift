@@ -82,7 +82,8 @@ public struct DestroyCommand: ParsableCommand {
             do {
                 report = try destroyer.run(exportTo: exportTo)
             } catch {
-                audit(config.database.name, result: "failed", drill: noDrill ? "skipped" : "not-passed")
+                let drill = noDrill ? "skipped" : (error as? DestroyError)?.drillFailed == true ? "failed" : "not-reached"
+                audit(config.database.name, result: "failed", drill: drill)
                 throw error
             }
             audit(config.database.name, result: "dropped", drill: noDrill ? "skipped" : "passed")

@@ -234,7 +234,7 @@ struct DestroyDrillTests {
         #expect(result.status == 1)
         #expect(result.stderr.contains("nothing was dropped"), "\(result.stderr)")
         #expect(result.stderr.contains(fixture.owner), "the report names the missing role: \(result.stderr)")
-        #expect(result.stderr.contains("audit: destroy") && result.stderr.contains("result=failed"))
+        #expect(result.stderr.contains("audit: destroy") && result.stderr.contains("result=failed drill=failed"), "\(result.stderr)")
         #expect(try databaseExists(fixture.database))
         #expect(try Self.connectACL(fixture.database) == before)
         let connection = try fixture.connect(as: fixture.readwrite)

@@ -71,7 +71,12 @@ public struct DestroyReport: Codable, Sendable {
 /// Why a destroy stopped before dropping anything.
 public struct DestroyError: Error, CustomStringConvertible, Sendable {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// The drill ran and did not pass (for the audit line).
+    public var drillFailed = false
+    public init(_ message: String, drillFailed: Bool = false) {
+        self.message = message
+        self.drillFailed = drillFailed
+    }
     public var description: String { message }
 }
 
@@ -255,17 +260,24 @@ public struct Destroyer: Sendable {
                 options.requireRoles = true
                 options.jobs = jobs
                 logger.info("drilling \(exportPath)")
-                let report = try Driller(options: options, logger: logger).run(archivePath: exportPath)
+                let report: DrillReport
+                do {
+                    report = try Driller(options: options, logger: logger).run(archivePath: exportPath)
+                } catch {
+                    throw DestroyError("the drill of \(exportPath) could not run: \(error)", drillFailed: true)
+                }
                 guard report.passed else {
                     var lines = report.mismatches.map { "  mismatch: \($0)" }
                     if let failure = report.failure { lines.append("  failed: \(failure)") }
-                    throw DestroyError("the drill of \(exportPath) did not match (\(report.mismatches.count) mismatches):\n" + lines.joined(separator: "\n"))
+                    throw DestroyError("the drill of \(exportPath) did not match (\(report.mismatches.count) mismatches):\n" + lines.joined(separator: "\n"),
+                                       drillFailed: true)
                 }
                 drill = report
             }
         } catch {
             gate.reopen()
-            throw DestroyError("nothing was dropped, and \(database) accepts connections again: \(error)")
+            throw DestroyError("nothing was dropped, and \(database) accepts connections again: \(error)",
+                               drillFailed: (error as? DestroyError)?.drillFailed ?? false)
         }
 
         // 3. Drop the database, then 4. the roles.
