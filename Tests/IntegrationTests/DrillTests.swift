@@ -175,6 +175,32 @@ struct DrillTests {
         #expect(failed.contains("pgcellar_drill_mismatches{database=\"\(source.database)\"} 1"))
     }
 
+    @Test("--keep leaves the scratch database for inspection and says so; a data-only export is refused before anything is made")
+    func keepAndDataOnly() throws {
+        let source = try RestoreSources.source("chinook")
+        let name = TestServer.uniqueName("drill_keep")
+        defer { _ = try? TestServer.withConnection { try $0.execute("DROP DATABASE IF EXISTS \(try $0.escapeIdentifier(name))") } }
+        let kept = try Pgcellar.run(["drill", source.archive, "--server", try TestServer.dsn(), "--name", name, "--keep"])
+        #expect(kept.status == 0, "\(kept.stderr)")
+        #expect(kept.stdout.contains("scratch database \(name) kept"), "\(kept.stdout)")
+        #expect(try Self.scratchDatabases(like: name) == [name])
+        let tracks = try TestServer.withConnection(database: name) { try $0.query("SELECT count(*)::int AS n FROM public.track").first?.int("n") }
+        let sourceTracks = try TestServer.withConnection(database: source.database) { try $0.query("SELECT count(*)::int AS n FROM public.track").first?.int("n") }
+        #expect(tracks == sourceTracks)
+        let taken = try Pgcellar.run(["drill", source.archive, "--server", try TestServer.dsn(), "--name", name])
+        #expect(taken.status == 1)
+        #expect(taken.stderr.contains("already exists"), "\(taken.stderr)")
+        #expect(try Self.scratchDatabases(like: name) == [name], "a name taken by another database is never dropped")
+
+        let dataOnly = FileManager.default.temporaryDirectory.appendingPathComponent("drill-data-only-\(UUID().uuidString).sql.zst").path
+        defer { try? FileManager.default.removeItem(atPath: dataOnly) }
+        let export = try Pgcellar.run(["export", "-d", "\(try TestServer.dsn()) dbname=\(source.database)", "-o", dataOnly, "--data-only", "-q"])
+        try #require(export.status == 0, "\(export.stderr)")
+        let refused = try Pgcellar.run(["drill", dataOnly, "--server", try TestServer.dsn()])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("holds rows only"), "\(refused.stderr)")
+    }
+
     @Test("SIGTERM in mid-drill leaves no scratch database, and the command exits non-zero")
     func sigterm() throws {
         let source = try RestoreSources.source("pagila")

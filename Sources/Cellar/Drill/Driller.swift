@@ -42,6 +42,9 @@ public struct Driller: Sendable {
         let started = Date()
         let archive = try ArchiveReader(path: archivePath)
         let header = archive.header
+        if header.options.dataOnly {
+            throw DrillError("\(archivePath) holds rows only (exported with --data-only): a drill restores into a new database and needs the schema; drill a full export")
+        }
         let maintenance = try options.server.connect(logger: logger)
         let endpoint = "\(maintenance.user)@\(maintenance.host):\(maintenance.port)"
         let scratchName = options.name ?? ScratchName.make(source: header.database.name)
