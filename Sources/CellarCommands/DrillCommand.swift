@@ -90,26 +90,37 @@ public struct DrillCommand: ParsableCommand {
             defer { if let spool { try? FileManager.default.removeItem(atPath: spool) } }
             report = try driller.run(archivePath: spool ?? file)
         } catch {
+            // A drill that cannot start is a failed drill for the alerts too.
+            var failed = DrillReport(archive: file, sourceDatabase: (try? ArchiveReader(path: file))?.header.database.name ?? "unknown",
+                                     snapshotTakenAt: "", server: "", scratchDatabase: name ?? "")
+            failed.failure = "\(error)"
+            writeMetrics(failed)
             if output.json { printJSON(["ok": false, "error": "\(error)"] as [String: Any]) }
             Diagnostics.printError("pgcellar: drill: \(error)")
             throw ExitCode.failure
         }
-        if let metricsFile {
-            do {
-                try DrillMetrics.write(report, to: metricsFile)
-            } catch {
-                Diagnostics.printError("pgcellar: drill: cannot write the metrics file \(metricsFile): \(error)")
-                throw ExitCode.failure
-            }
-        }
+        guard writeMetrics(report) else { throw ExitCode.failure }
         if output.json {
             printJSON(Self.json(report))
+        } else if report.passed {
+            if !output.quiet { for line in report.lines() { print(line) } }
         } else {
-            for line in report.lines() where !output.quiet || !report.passed {
-                (report.passed ? { print($0) } : Diagnostics.printError)(line)
-            }
+            for line in report.lines() { Diagnostics.printError("pgcellar: drill: " + line) }
         }
         if !report.passed { throw ExitCode.failure }
+    }
+
+    /// Writes `--metrics-file`, if asked; false (with the reason on stderr) when it cannot.
+    @discardableResult
+    private func writeMetrics(_ report: DrillReport) -> Bool {
+        guard let metricsFile else { return true }
+        do {
+            try DrillMetrics.write(report, to: metricsFile)
+            return true
+        } catch {
+            Diagnostics.printError("pgcellar: drill: cannot write the metrics file \(metricsFile): \(error)")
+            return false
+        }
     }
 
     /// The report for `--json`: every field of ``DrillReport`` plus `ok`.

@@ -166,8 +166,14 @@ struct DrillTests {
         #expect(abs(success - Date().timeIntervalSince1970) < 120)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["pgcellar_drill.prom"], "no temporary file left")
 
-        // A failing drill (a changed row would need a hook; a name taken does not
-        // reach the restore): the report of a failure keeps the last success.
+        // A drill that cannot start (its --name is taken) is a failure for the
+        // alerts: one mismatch, the last success kept.
+        let taken = try Pgcellar.run(["drill", source.archive, "--server", try TestServer.dsn(), "--name", "postgres", "--metrics-file", path])
+        #expect(taken.status == 1)
+        let afterFailure = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(DrillMetricsProbe.lastSuccess(afterFailure) == success)
+        #expect(afterFailure.contains("pgcellar_drill_mismatches{database=\"\(source.database)\"} 1"), "\(afterFailure)")
+
         var report = DrillReport(archive: source.archive, sourceDatabase: source.database, snapshotTakenAt: "", server: "", scratchDatabase: "x")
         report.failure = "restore failed"
         let failed = DrillMetrics.text(report, finishedAt: Date(), previous: text)
