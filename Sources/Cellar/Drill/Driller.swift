@@ -97,7 +97,8 @@ public struct Driller: Sendable {
             defer { connection.close() }
             try beforeComparison?(connection)
             try phase("data") {
-                try DataProof(header: header, entries: archive.entries, logger: logger).run(on: connection, into: &report)
+                try DataProof(header: header, entries: archive.entries, logger: logger)
+                    .run(target: scratchTarget, main: connection, jobs: options.jobs, into: &report)
             }
             try phase("schema") {
                 try SchemaProof(header: header, archive: archive, ignoreOwnership: !missing.isEmpty, scratchName: scratchName, logger: logger)
