@@ -2,6 +2,7 @@ import ArgumentParser
 import Cellar
 import Foundation
 import Logging
+import PostgresClient
 
 /// `pgcellar destroy`: a verified export first, then the database and roles go.
 public struct DestroyCommand: ParsableCommand {
@@ -11,11 +12,16 @@ public struct DestroyCommand: ParsableCommand {
         discussion: """
         In an order that loses no write: revoke CONNECT so no new session starts (the
         admin role excepted), terminate the database's sessions, export it to
-        --export-to, verify the export, then drop the database and the managed roles.
-        A role that still owns or holds privileges on objects elsewhere (pg_shdepend) is
-        kept, and the run names those objects. Without --yes, it prints what it would do
-        and changes nothing. If the export or its verification fails, connections are
-        allowed again and nothing is dropped.
+        --export-to, verify the export, drill it (restore it into a scratch database on
+        the same server or --drill-dsn, roles required, and compare rows and schema; see
+        pgcellar drill), then drop the database and the managed roles. Before revoking
+        anything, --yes proves the drill can run (the drill connection creates and drops
+        a probe database) and reports the database's pg_database_size, the room the
+        drill needs. A role that still owns or holds privileges on objects elsewhere
+        (pg_shdepend) is kept, and the run names those objects. Without --yes, it prints
+        what it would do and changes nothing. If the export, its verification or the
+        drill fails, connections are allowed again and nothing is dropped. An audit line
+        goes to stderr.
         """)
 
     @OptionGroup public var configFile: ConfigFileOption
@@ -27,8 +33,16 @@ public struct DestroyCommand: ParsableCommand {
     @Flag(name: .customLong("yes"), help: "Really destroy; without it, only print the plan.")
     public var yes = false
 
-    @Option(name: [.customShort("j"), .customLong("jobs")], help: "Connections for the export.")
+    @Option(name: [.customShort("j"), .customLong("jobs")], help: "Connections for the export and the drill's restore.")
     public var jobs = 2
+
+    @Option(name: .customLong("drill-dsn"), help: ArgumentHelp(
+        "The maintenance connection of the server the drill restores on, instead of the admin connection's server (same rules as every DSN: TLS by default, no passwords).",
+        valueName: "DSN"))
+    public var drillDSN: String?
+
+    @Flag(name: .customLong("no-drill"), help: "Drop without proving the export restores (for databases too large to restore twice); warns, and the audit line records it.")
+    public var noDrill = false
 
     @OptionGroup public var output: OutputOptions
 
@@ -37,6 +51,10 @@ public struct DestroyCommand: ParsableCommand {
     public func validate() throws {
         if exportTo == "-" { throw ValidationError("--export-to needs a file: the export must be verified before anything is dropped") }
         guard (1...64).contains(jobs) else { throw ValidationError("-j/--jobs must be between 1 and 64") }
+        if let drillDSN {
+            if noDrill { throw ValidationError("--drill-dsn and --no-drill cannot be combined") }
+            try checkConnectionArgument(drillDSN, option: "--drill-dsn")
+        }
     }
 
     public func run() throws {
@@ -44,6 +62,11 @@ public struct DestroyCommand: ParsableCommand {
         let config = try loadConfig(configFile.config)
         var destroyer = Destroyer(config: config, adminDSN: admin.adminDSN, logger: Logger(label: "pgcellar.destroy"))
         destroyer.jobs = jobs
+        destroyer.skipDrill = noDrill
+        destroyer.drillTarget = drillDSN.map { ConnectionTarget.pgcellar($0) }
+        if noDrill && yes {
+            Diagnostics.printError("pgcellar: warning: --no-drill: \(config.database.name) will be dropped without proving that its export restores")
+        }
         do {
             guard yes else {
                 let plan = try destroyer.plan()
@@ -55,16 +78,29 @@ public struct DestroyCommand: ParsableCommand {
                 }
                 return
             }
-            let report = try destroyer.run(exportTo: exportTo)
+            let report: DestroyReport
+            do {
+                report = try destroyer.run(exportTo: exportTo)
+            } catch {
+                let drill = noDrill ? "skipped" : (error as? DestroyError)?.drillFailed == true ? "failed" : "not-reached"
+                audit(config.database.name, result: "failed", drill: drill)
+                throw error
+            }
+            audit(config.database.name, result: "dropped", drill: noDrill ? "skipped" : "passed")
             if output.json {
                 printJSON(jsonObject(report.plan) + [
                     "dryRun": false, "exportPath": report.exportPath, "exportedRows": report.exportedRows,
                     "exportedTables": report.exportedTables, "archiveBytes": report.archiveBytes,
                     "databaseDropped": report.databaseDropped, "rolesDropped": report.rolesDropped,
                     "rolesKept": report.rolesKept.map { ["name": $0.name, "reasons": $0.reasons] },
+                    "sourceBytes": report.sourceBytes ?? NSNull(), "drillSkipped": noDrill,
+                    "drill": report.drill.map { DrillCommand.json($0) } ?? NSNull(),
                 ])
             } else {
                 print("Exported \(report.plan.database) to \(report.exportPath) (\(report.exportedTables) tables, \(report.exportedRows) rows, verified).")
+                if let drill = report.drill {
+                    print("Drilled it on \(drill.server): \(drill.tables.count) tables, \(drill.rows) rows and \(drill.schemaObjectsChecked) schema objects match (\(String(format: "%.1f", drill.seconds))s).")
+                }
                 print("Dropped database \(report.plan.database).")
                 if !report.rolesDropped.isEmpty { print("Dropped roles: \(report.rolesDropped.joined(separator: ", ")).") }
                 for role in report.rolesKept { print("Kept role \(role.name): \(role.reasons.joined(separator: "; ")).") }
@@ -76,10 +112,23 @@ public struct DestroyCommand: ParsableCommand {
         }
     }
 
+    /// `audit: destroy database=… result=… drill=… export=… at=…` on stderr, not subject to --quiet.
+    private func audit(_ database: String, result: String, drill: String) {
+        let fields = [("database", database), ("result", result), ("drill", drill), ("export", exportTo),
+                      ("at", ISO8601DateFormatter().string(from: Date()))]
+        Diagnostics.printError("pgcellar: audit: destroy " + fields.map { "\($0.0)=\(Self.logfmt($0.1))" }.joined(separator: " "))
+    }
+
+    private static func logfmt(_ value: String) -> String {
+        value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) || value.isEmpty
+            ? "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            : value
+    }
+
     private func jsonObject(_ plan: DestroyPlan) -> [String: Any] {
         [
             "ok": true, "database": plan.database, "endpoint": plan.endpoint, "sessions": plan.sessions,
-            "rolesToDrop": plan.rolesToDrop, "rolesMissing": plan.rolesMissing,
+            "rolesToDrop": plan.rolesToDrop, "rolesMissing": plan.rolesMissing, "drillServer": plan.drillServer ?? NSNull(),
             "rolesKeptPlanned": plan.rolesKept.map { ["name": $0.name, "reasons": $0.reasons] },
         ]
     }

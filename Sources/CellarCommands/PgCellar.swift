@@ -14,7 +14,7 @@ public struct PgCellar: ParsableCommand {
         version: PgCellarVersion.current,
         subcommands: [
             PlanCommand.self, ProvisionCommand.self, CheckCommand.self, RotateCommand.self,
-            ExportCommand.self, RestoreCommand.self, VerifyCommand.self, ListCommand.self, DestroyCommand.self,
+            ExportCommand.self, RestoreCommand.self, VerifyCommand.self, ListCommand.self, DrillCommand.self, DestroyCommand.self,
         ]
     )
 

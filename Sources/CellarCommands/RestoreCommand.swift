@@ -179,7 +179,9 @@ final class RestoreTerminalProgress: RestoreProgressObserver, @unchecked Sendabl
 }
 
 /// Drops the database that `--create` made when the restore is interrupted
-/// (SIGINT, SIGTERM, SIGHUP), as a failed restore does, unless --keep-on-error.
+/// (SIGINT, SIGTERM, SIGHUP), as a failed restore does, unless --keep-on-error;
+/// or, given `interruptedAction`, runs that instead (a drill drops its scratch
+/// database by OID). Then the signal takes its default course.
 final class RestoreInterruptCleanup: @unchecked Sendable {
     // @unchecked Sendable: `database` is guarded by `lock`; the rest is
     // immutable after init.
@@ -189,13 +191,15 @@ final class RestoreInterruptCleanup: @unchecked Sendable {
     private let keep: Bool
     private let logger: Logger
     private let sources: [DispatchSourceSignal]
+    private let interruptedAction: (@Sendable () -> Void)?
 
     private static let signals = [SIGINT, SIGTERM, SIGHUP]
 
-    init(target: ConnectionTarget, keep: Bool, logger: Logger) {
+    init(target: ConnectionTarget, keep: Bool, logger: Logger, interruptedAction: (@Sendable () -> Void)? = nil) {
         self.target = target
         self.keep = keep
         self.logger = logger
+        self.interruptedAction = interruptedAction
         sources = Self.signals.map { number in
             signal(number, SIG_IGN)
             return DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -204,7 +208,9 @@ final class RestoreInterruptCleanup: @unchecked Sendable {
             source.setEventHandler { [weak self] in
                 self?.interrupted()
                 signal(number, SIG_DFL)
-                raise(number)
+                // To the process, not this thread: libdispatch's threads
+                // block signals, so raise() here would leave it pending.
+                kill(getpid(), number)
             }
             source.resume()
         }
@@ -217,6 +223,10 @@ final class RestoreInterruptCleanup: @unchecked Sendable {
     }
 
     private func interrupted() {
+        if let interruptedAction {
+            interruptedAction()
+            return
+        }
         lock.lock()
         let database = self.database
         lock.unlock()

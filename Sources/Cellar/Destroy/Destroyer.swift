@@ -16,6 +16,8 @@ public struct DestroyPlan: Codable, Sendable, Equatable {
     public var rolesKept: [KeptRole]
     /// Managed roles that do not exist (nothing to drop).
     public var rolesMissing: [String]
+    /// Where the drill runs ("user@host:port"); nil with `--no-drill`.
+    public var drillServer: String?
 
     public struct KeptRole: Codable, Sendable, Equatable {
         public var name: String
@@ -28,11 +30,16 @@ public struct DestroyPlan: Codable, Sendable, Equatable {
         var lines = ["pgcellar destroy, on \(endpoint):"]
         lines.append("  1. stop new connections to database \(database) and terminate its \(sessions) session\(sessions == 1 ? "" : "s")")
         lines.append("  2. export \(database) to \(exportPath) and verify the export")
-        lines.append("  3. drop database \(database)")
-        if rolesToDrop.isEmpty {
-            lines.append("  4. drop no roles")
+        if let drillServer {
+            lines.append("  3. drill: restore the export into a scratch database on \(drillServer), compare its rows and schema, drop it")
         } else {
-            lines.append("  4. drop role\(rolesToDrop.count == 1 ? "" : "s") \(rolesToDrop.joined(separator: ", "))")
+            lines.append("  3. no drill (--no-drill): the export is not proven to restore")
+        }
+        lines.append("  4. drop database \(database)")
+        if rolesToDrop.isEmpty {
+            lines.append("  5. drop no roles")
+        } else {
+            lines.append("  5. drop role\(rolesToDrop.count == 1 ? "" : "s") \(rolesToDrop.joined(separator: ", "))")
         }
         for role in rolesKept {
             lines.append("  keep role \(role.name): \(role.reasons.joined(separator: "; "))")
@@ -40,7 +47,7 @@ public struct DestroyPlan: Codable, Sendable, Equatable {
         if !rolesMissing.isEmpty {
             lines.append("  (not found, nothing to drop: \(rolesMissing.joined(separator: ", ")))")
         }
-        lines.append("If the export or its verification fails, connections are allowed again and nothing is dropped.")
+        lines.append("If the export, its verification or the drill fails, connections are allowed again and nothing is dropped.")
         return lines.joined(separator: "\n") + "\n"
     }
 }
@@ -55,12 +62,21 @@ public struct DestroyReport: Codable, Sendable {
     public var databaseDropped: Bool
     public var rolesDropped: [String]
     public var rolesKept: [DestroyPlan.KeptRole]
+    /// The source's `pg_database_size` before anything changed: the room the drill needed.
+    public var sourceBytes: Int64?
+    /// nil with `--no-drill`.
+    public var drill: DrillReport?
 }
 
 /// Why a destroy stopped before dropping anything.
 public struct DestroyError: Error, CustomStringConvertible, Sendable {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// The drill ran and did not pass (for the audit line).
+    public var drillFailed = false
+    public init(_ message: String, drillFailed: Bool = false) {
+        self.message = message
+        self.drillFailed = drillFailed
+    }
     public var description: String { message }
 }
 
@@ -74,6 +90,11 @@ public struct Destroyer: Sendable {
     /// Export settings.
     public var jobs = 2
     public var level = 3
+    /// Skip the drill (`--no-drill`).
+    public var skipDrill = false
+    /// The server the drill restores on (`--drill-dsn`); nil for the admin
+    /// connection's server.
+    public var drillTarget: ConnectionTarget?
 
     public init(config: PgcellarConfig, adminDSN: String?, logger: Logger) {
         self.config = config
@@ -82,6 +103,10 @@ public struct Destroyer: Sendable {
     }
 
     var database: String { config.database.name }
+
+    /// The drill's maintenance connection: `--drill-dsn`, else the admin
+    /// connection's server, database `postgres`.
+    var drillServer: ConnectionTarget { drillTarget ?? connector.target.with(database: "postgres") }
 
     /// The admin connection, never to the database being destroyed.
     func connectAdmin() throws -> Connection {
@@ -119,8 +144,14 @@ public struct Destroyer: Sendable {
             if role == admin.user { reasons.insert("it is the role of the admin connection", at: 0) }
             if reasons.isEmpty { drop.append(role) } else { kept.append(.init(name: role, reasons: reasons)) }
         }
+        let drillServer = skipDrill ? nil : drillTarget.map { target in
+            let info = try? target.parsed()
+            return [info?.options["user"].map { $0 + "@" }, info?.options["host"], info?.options["port"].map { ":" + $0 }]
+                .compactMap { $0 }.joined().nonEmpty ?? "the --drill-dsn server"
+        } ?? "the same server"
         return DestroyPlan(database: database, endpoint: "\(admin.user)@\(admin.host):\(admin.port)", sessions: sessions,
-                           rolesToDrop: drop, rolesKept: kept, rolesMissing: managed.filter { !existing.contains($0) })
+                           rolesToDrop: drop, rolesKept: kept, rolesMissing: managed.filter { !existing.contains($0) },
+                           drillServer: drillServer)
     }
 
     /// What each role owns or holds privileges on outside the database
@@ -199,10 +230,20 @@ public struct Destroyer: Sendable {
         let plan = try plan(admin)
         let quoted = try admin.escapeIdentifier(database)
 
+        // 0. Before anything changes: can the drill run, and how much room will it need?
+        let sourceBytes = (try admin.query("SELECT pg_catalog.pg_database_size($1)::int8 AS size", [database]).first?.int("size")).map(Int64.init)
+        if !skipDrill {
+            let probe = try Driller.probe(server: drillServer, logger: logger)
+            logger.info("the drill can run on \(probe.server); it needs room for about \(sourceBytes.map { "\($0) bytes" } ?? "the size of") \(database) (pg_database_size; PostgreSQL cannot report free disk)")
+        } else {
+            logger.warning("--no-drill: \(database) will be dropped without proving that its export restores")
+        }
+
         // 1. No new connections, then no sessions.
         let gate = try ConnectionGate.close(database: database, quoted: quoted, admin: admin, logger: logger)
         let summary: ExportSummary
         let verification: ArchiveVerification
+        var drill: DrillReport?
         do {
             try terminateSessions(admin)
             // 2. Export and verify.
@@ -213,9 +254,30 @@ public struct Destroyer: Sendable {
             guard verification.rows == summary.rows, verification.header.database.name == database else {
                 throw DestroyError("the export at \(exportPath) does not match what was exported (\(verification.rows) rows verified, \(summary.rows) exported)")
             }
+            // 3. Drill, roles required: ownership and privileges must restore too.
+            if !skipDrill {
+                var options = DrillOptions(server: drillServer)
+                options.requireRoles = true
+                options.jobs = jobs
+                logger.info("drilling \(exportPath)")
+                let report: DrillReport
+                do {
+                    report = try Driller(options: options, logger: logger).run(archivePath: exportPath)
+                } catch {
+                    throw DestroyError("the drill of \(exportPath) could not run: \(error)", drillFailed: true)
+                }
+                guard report.passed else {
+                    var lines = report.mismatches.map { "  mismatch: \($0)" }
+                    if let failure = report.failure { lines.append("  failed: \(failure)") }
+                    throw DestroyError("the drill of \(exportPath) did not match (\(report.mismatches.count) mismatches):\n" + lines.joined(separator: "\n"),
+                                       drillFailed: true)
+                }
+                drill = report
+            }
         } catch {
             gate.reopen()
-            throw DestroyError("nothing was dropped, and \(database) accepts connections again: \(error)")
+            throw DestroyError("nothing was dropped, and \(database) accepts connections again: \(error)",
+                               drillFailed: (error as? DestroyError)?.drillFailed ?? false)
         }
 
         // 3. Drop the database, then 4. the roles.
@@ -237,7 +299,8 @@ public struct Destroyer: Sendable {
             }
         }
         return DestroyReport(plan: plan, exportPath: exportPath, exportedTables: summary.tables, exportedRows: verification.rows,
-                             archiveBytes: verification.archiveBytes, databaseDropped: true, rolesDropped: dropped, rolesKept: kept)
+                             archiveBytes: verification.archiveBytes, databaseDropped: true, rolesDropped: dropped, rolesKept: kept,
+                             sourceBytes: sourceBytes, drill: drill)
     }
 
     private func terminateSessions(_ admin: Connection) throws {
@@ -336,4 +399,8 @@ struct ConnectionGate {
             logger.error("could not give CONNECT on \(database) back; grant it by hand: \(error)")
         }
     }
+}
+
+private extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

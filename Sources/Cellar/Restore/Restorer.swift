@@ -40,7 +40,8 @@ public struct Restorer: Sendable {
     /// The database `--dbname` names (what `--create` creates).
     public func targetDatabaseName() throws -> String {
         let info = try ConnectionInfo(options.dsn)
-        if let name = info.database, !name.isEmpty, !name.contains("=") { return name }
+        // An override (`ConnectionTarget.with(database:)`) wins over the string.
+        if let name = options.target.database, !name.isEmpty, !name.contains("=") { return name }
         let environment = ProcessInfo.processInfo.environment
         if let name = environment["PGDATABASE"], !name.isEmpty { return name }
         if let user = info.user ?? environment["PGUSER"], !user.isEmpty { return user }
