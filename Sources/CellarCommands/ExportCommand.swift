@@ -64,6 +64,8 @@ public struct ExportCommand: ParsableCommand {
 
     @OptionGroup public var outputOptions: OutputOptions
 
+    @OptionGroup public var encryption: RecipientOptions
+
     public init() {}
 
     public func validate() throws {
@@ -115,15 +117,24 @@ public struct ExportCommand: ParsableCommand {
         let progress: ExportProgressObserver? = (!outputOptions.quiet && Diagnostics.stderrIsTerminal) ? TerminalProgress() : nil
         let exporter = Exporter(options: options, logger: logger, progress: progress)
 
+        let recipients = try encryption.parsed()
+        // With recipients, the archive goes through age on its way out.
+        func run(to sink: ByteSink) throws -> ExportSummary {
+            guard !recipients.isEmpty else { return try exporter.run(to: sink) }
+            let encrypted = try AgeEncryptingSink(wrapping: sink, recipients: recipients)
+            let summary = try exporter.run(to: encrypted)
+            try encrypted.finish()
+            return summary
+        }
         let summary: ExportSummary
         if output == "-" {
-            summary = try exporter.run(to: FileDescriptorOutput.standardOutput())
+            summary = try run(to: FileDescriptorOutput.standardOutput())
         } else {
             let file = try AtomicFileWriter(path: output, mode: 0o600)
             let cleanup = InterruptCleanup(temporaryPath: file.temporaryPath)
             defer { cleanup.cancel() }
             do {
-                summary = try exporter.run(to: file)
+                summary = try run(to: file)
                 try file.commit()
             } catch {
                 file.abort()
