@@ -68,7 +68,7 @@ public final class AgeDecryptingSource: RandomAccessSource, @unchecked Sendable 
         let fileKey = try header!.unwrapFileKey(identities: identities, name: source.name, recipientFingerprints: recipientFingerprints)
         let headerLength = UInt64(header!.length)
         guard size >= headerLength + UInt64(AgePayload.nonceSize) else {
-            throw AgeError(.damaged, "\(source.name) ends right after its age header: the encrypted data is missing (truncated file)")
+            throw AgeError(.badHeader, "\(source.name) ends right after its age header: the encrypted data is missing (truncated file)")
         }
         let nonce = try source.read(at: headerLength, count: AgePayload.nonceSize)
         payloadKey = try AgePayload.payloadKey(fileKey: fileKey, nonce: nonce)
@@ -183,7 +183,7 @@ public final class AgeDecryptingStream: ByteSource {
         let fileKey = try header!.unwrapFileKey(identities: identities, name: name, recipientFingerprints: recipientFingerprints)
         while ciphertext.count < AgePayload.nonceSize {
             guard try fill(upTo: AgePayload.nonceSize) else {
-                throw AgeError(.damaged, "\(name) ends right after its age header: the encrypted data is missing")
+                throw AgeError(.badHeader, "\(name) ends right after its age header: the encrypted data is missing")
             }
         }
         let nonce = Array(ciphertext.prefix(AgePayload.nonceSize))
