@@ -141,10 +141,10 @@ public struct ExportCommand: ParsableCommand {
                 throw error
             }
         }
-        report(summary)
+        report(summary, recipients: recipients)
     }
 
-    private func report(_ summary: ExportSummary) {
+    private func report(_ summary: ExportSummary, recipients: [AgeRecipient]) {
         if outputOptions.json {
             printJSON([
                 "ok": true,
@@ -161,13 +161,16 @@ public struct ExportCommand: ParsableCommand {
                 "jobs": summary.jobs,
                 "compressionLevel": summary.compressionLevel,
                 "skippedObjects": summary.skippedObjects,
+                // docs/encryption.md, "Keys": names the recipients without being keys.
+                "encryptedToFingerprints": recipients.map(\.fingerprint),
             ] as [String: Any])
         } else if !outputOptions.quiet {
             let ratio = summary.archiveBytes > 0 ? Double(summary.uncompressedBytes) / Double(summary.archiveBytes) : 0
             Diagnostics.printError(String(
                 format: "pgcellar: exported %@ to %@: %d tables, %d rows, %@ of SQL in %@ (%.1fx) in %.1fs",
                 summary.database, output == "-" ? "stdout" : output, summary.tables, summary.rows,
-                ByteCount.text(summary.uncompressedBytes), ByteCount.text(summary.archiveBytes), ratio, summary.durationSeconds))
+                ByteCount.text(summary.uncompressedBytes), ByteCount.text(summary.archiveBytes), ratio, summary.durationSeconds)
+                + (recipients.isEmpty ? "" : ", encrypted with age to \(recipients.count) recipient\(recipients.count == 1 ? "" : "s")"))
         }
     }
 }

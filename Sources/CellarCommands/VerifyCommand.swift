@@ -74,7 +74,7 @@ public struct VerifyCommand: ParsableCommand {
             }
         } catch let error as AgeError {
             if output.json { printJSON(["ok": false, "file": name, "error": error.description, "kind": error.kind.rawValue]) }
-            Diagnostics.printError("pgcellar: verify: \(name): \(error)")
+            Diagnostics.printError("pgcellar: verify: \(error)")
             throw ExitCode.failure
         } catch let error as ArchiveError {
             if output.json {

@@ -56,3 +56,32 @@ struct EncryptedExportTests {
         }
     }
 }
+
+@Suite("encryption options")
+struct EncryptionOptionTests {
+    @Test("a bad --recipient is a usage error naming what is wrong, before anything connects")
+    func badRecipient() throws {
+        let result = try Pgcellar.run(["export", "--dbname", "nowhere", "-o", NSTemporaryDirectory() + "never.age",
+                                       "--recipient", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("starts with age1"), "\(result.stderr)")
+    }
+
+    @Test("an identity file that holds no key fails naming the file and line, without echoing it")
+    func badIdentityFile() throws {
+        let directory = NSTemporaryDirectory() + "pgcellar-age-id-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let identity = try AgeIdentity.generate()
+        let plain = MemoryByteSink()
+        let sink = try AgeEncryptingSink(wrapping: plain, recipients: [identity.recipient])
+        try sink.write(Array("not an archive".utf8))
+        try sink.finish()
+        try Data(plain.bytes).write(to: URL(fileURLWithPath: directory + "/x.age"))
+        try "# a comment\nAGE-SECRET-KEY-1NOTAKEY\n".write(toFile: directory + "/bad.txt", atomically: true, encoding: .utf8)
+        let result = try Pgcellar.run(["list", directory + "/x.age", "--identity", directory + "/bad.txt"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("bad.txt line 2"), "\(result.stderr)")
+        #expect(!result.stderr.contains("NOTAKEY"), "\(result.stderr)")
+    }
+}

@@ -150,7 +150,9 @@ struct AgeHeader {
         let offered = identities.map { $0.recipient.fingerprint }
         let tried = identities.isEmpty
             ? "\(name) is encrypted with age and no identity was given"
-            : "none of the \(identities.count) identit\(identities.count == 1 ? "y" : "ies") given (recipient fingerprint\(offered.count == 1 ? "" : "s") \(offered.joined(separator: ", "))) can decrypt \(name)"
+            : identities.count == 1
+            ? "the identity given (recipient fingerprint \(offered[0])) cannot decrypt \(name)"
+            : "none of the \(identities.count) identities given (recipient fingerprints \(offered.joined(separator: ", "))) can decrypt \(name)"
         throw AgeError(.noMatchingIdentity, tried, recipientFingerprints: recipientFingerprints)
     }
 }
