@@ -64,6 +64,8 @@ public struct ExportCommand: ParsableCommand {
 
     @OptionGroup public var outputOptions: OutputOptions
 
+    @OptionGroup public var encryption: RecipientOptions
+
     public init() {}
 
     public func validate() throws {
@@ -115,25 +117,34 @@ public struct ExportCommand: ParsableCommand {
         let progress: ExportProgressObserver? = (!outputOptions.quiet && Diagnostics.stderrIsTerminal) ? TerminalProgress() : nil
         let exporter = Exporter(options: options, logger: logger, progress: progress)
 
+        let recipients = try encryption.parsed()
+        // With recipients, the archive goes through age on its way out.
+        func run(to sink: ByteSink) throws -> ExportSummary {
+            guard !recipients.isEmpty else { return try exporter.run(to: sink) }
+            let encrypted = try AgeEncryptingSink(wrapping: sink, recipients: recipients)
+            let summary = try exporter.run(to: encrypted)
+            try encrypted.finish()
+            return summary
+        }
         let summary: ExportSummary
         if output == "-" {
-            summary = try exporter.run(to: FileDescriptorOutput.standardOutput())
+            summary = try run(to: FileDescriptorOutput.standardOutput())
         } else {
             let file = try AtomicFileWriter(path: output, mode: 0o600)
             let cleanup = InterruptCleanup(temporaryPath: file.temporaryPath)
             defer { cleanup.cancel() }
             do {
-                summary = try exporter.run(to: file)
+                summary = try run(to: file)
                 try file.commit()
             } catch {
                 file.abort()
                 throw error
             }
         }
-        report(summary)
+        report(summary, recipients: recipients)
     }
 
-    private func report(_ summary: ExportSummary) {
+    private func report(_ summary: ExportSummary, recipients: [AgeRecipient]) {
         if outputOptions.json {
             printJSON([
                 "ok": true,
@@ -150,13 +161,16 @@ public struct ExportCommand: ParsableCommand {
                 "jobs": summary.jobs,
                 "compressionLevel": summary.compressionLevel,
                 "skippedObjects": summary.skippedObjects,
+                // docs/encryption.md, "Keys": names the recipients without being keys.
+                "encryptedToFingerprints": recipients.map(\.fingerprint),
             ] as [String: Any])
         } else if !outputOptions.quiet {
             let ratio = summary.archiveBytes > 0 ? Double(summary.uncompressedBytes) / Double(summary.archiveBytes) : 0
             Diagnostics.printError(String(
                 format: "pgcellar: exported %@ to %@: %d tables, %d rows, %@ of SQL in %@ (%.1fx) in %.1fs",
                 summary.database, output == "-" ? "stdout" : output, summary.tables, summary.rows,
-                ByteCount.text(summary.uncompressedBytes), ByteCount.text(summary.archiveBytes), ratio, summary.durationSeconds))
+                ByteCount.text(summary.uncompressedBytes), ByteCount.text(summary.archiveBytes), ratio, summary.durationSeconds)
+                + (recipients.isEmpty ? "" : ", encrypted with age to \(recipients.count) recipient\(recipients.count == 1 ? "" : "s")"))
         }
     }
 }

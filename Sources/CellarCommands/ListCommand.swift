@@ -17,6 +17,8 @@ public struct ListCommand: ParsableCommand {
 
     @OptionGroup public var output: OutputOptions
 
+    @OptionGroup public var identity: IdentityOptions
+
     public init() {}
 
     public func run() throws {
@@ -24,13 +26,14 @@ public struct ListCommand: ParsableCommand {
         let header: ArchiveHeader
         let entries: [ArchiveEntry]
         var size: UInt64?
-        if file == "-" {
-            let reader = try ArchiveStreamReader(source: FileDescriptorInput.standardInput())
+        switch try identity.openArchive(file) {
+        case .stream(let input):
+            let reader = try ArchiveStreamReader(source: input)
             while try reader.next() != nil {}
             header = reader.header
             entries = reader.tableOfContents?.entries ?? reader.entriesRead
-        } else {
-            let archive = try ArchiveReader(path: file)
+        case .randomAccess(let input):
+            let archive = try ArchiveReader(source: input)
             header = archive.header
             entries = archive.entries
             size = archive.fileSize

@@ -78,6 +78,8 @@ public struct RestoreCommand: ParsableCommand {
 
     @OptionGroup public var outputOptions: OutputOptions
 
+    @OptionGroup public var identity: IdentityOptions
+
     public init() {}
 
     var restoreOptions: RestoreOptions {
@@ -115,9 +117,13 @@ public struct RestoreCommand: ParsableCommand {
         let interrupt = RestoreInterruptCleanup(target: options.target, keep: keepOnError, logger: logger)
         defer { interrupt.cancel() }
         restorer.databaseCreated = { interrupt.created($0) }
-        let source: Restorer.Source = file == "-" ? .stream(FileDescriptorInput.standardInput()) : .file(file)
         let summary: RestoreSummary
         do {
+            let source: Restorer.Source
+            switch try identity.openArchive(file) {
+            case .stream(let input): source = .stream(input)
+            case .randomAccess(let input): source = .randomAccess(input)
+            }
             summary = try restorer.restore(from: source)
         } catch {
             if outputOptions.json {

@@ -24,6 +24,8 @@ public struct VerifyCommand: ParsableCommand {
 
     @OptionGroup public var output: OutputOptions
 
+    @OptionGroup public var identity: IdentityOptions
+
     public init() {}
 
     public func run() throws {
@@ -31,10 +33,17 @@ public struct VerifyCommand: ParsableCommand {
         let name = file == "-" ? "stdin" : file
         do {
             let report: ArchiveVerification
-            if file == "-" {
-                report = try ArchiveVerifier.verify(FileDescriptorInput.standardInput(), deep: deep)
-            } else {
-                report = try ArchiveVerifier.verify(path: file, deep: deep)
+            switch try identity.openArchive(file) {
+            case .randomAccess(let input as FileDescriptorInput):
+                report = try ArchiveVerifier.verify(input, deep: deep)
+            case .randomAccess(let input as AgeDecryptingSource):
+                // Decrypting in order, each chunk once, beats random access here.
+                report = try ArchiveVerifier.verify(
+                    AgeDecryptingStream(source: try FileDescriptorInput(path: file), name: input.name,
+                                        identities: try identity.identities()),
+                    deep: deep)
+            case let input:
+                report = try ArchiveVerifier.verify(try input.sequential(), deep: deep)
             }
             let ok = report.rowDigests?.passed ?? true
             if output.json {
@@ -63,6 +72,10 @@ public struct VerifyCommand: ParsableCommand {
                 Diagnostics.printError("pgcellar: verify: \(name): \(check.mismatches.count) of \(check.chunksChecked) data chunks disagree with their metadata: the export was written wrongly; do not rely on it")
                 throw ExitCode.failure
             }
+        } catch let error as AgeError {
+            if output.json { printJSON(["ok": false, "file": name, "error": error.description, "kind": error.kind.rawValue]) }
+            Diagnostics.printError("pgcellar: verify: \(error)")
+            throw ExitCode.failure
         } catch let error as ArchiveError {
             if output.json {
                 var object: [String: Any] = ["ok": false, "file": name, "error": error.description, "kind": error.kind.rawValue]

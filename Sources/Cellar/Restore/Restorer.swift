@@ -21,6 +21,8 @@ public struct Restorer: Sendable {
         case file(String)
         /// A pipe or standard input: entries are checked as they stream.
         case stream(ByteSource)
+        /// Like a file, through any random-access source (a decrypting view).
+        case randomAccess(any RandomAccessSource)
     }
 
     public var options: RestoreOptions
@@ -62,8 +64,13 @@ public struct Restorer: Sendable {
         LargeBuffers.returnToTheSystemWhenFreed()
         let database = try targetDatabaseName()
         switch source {
-        case .file(let path):
-            let reader = try ArchiveReader(path: path)
+        case .file, .randomAccess:
+            let reader: ArchiveReader
+            switch source {
+            case .randomAccess(let input): reader = try ArchiveReader(source: input)
+            case .file(let path): reader = try ArchiveReader(path: path)
+            case .stream: preconditionFailure("handled below")
+            }
             logger.debug("table of contents read: \(reader.entries.count) entries; resident memory \(ResidentMemory.description)")
             // The whole file, before anything from it runs; a stream relies on
             // the header's own checksum and each entry's instead.
