@@ -12,12 +12,18 @@ public struct ListCommand: ParsableCommand {
         Each line: id; section kind schema name owner, and for table data the chunk and its rows. Reads only the header and the table of contents of a file; from stdin (-) it reads the whole stream.
         """)
 
-    @Argument(help: ArgumentHelp("The export; - for stdin.", valueName: "FILE"))
+    @Argument(help: ArgumentHelp("The export; - for stdin; repo:latest, repo:<id> or repo:<database>@latest with -c.", valueName: "FILE"))
     public var file: String
+
+    @OptionGroup public var repositoryOptions: RepositoryReferenceOptions
 
     @OptionGroup public var output: OutputOptions
 
     public init() {}
+
+    public func validate() throws {
+        try repositoryOptions.check(file)
+    }
 
     public func run() throws {
         output.bootstrapLogging()
@@ -30,7 +36,8 @@ public struct ListCommand: ParsableCommand {
             header = reader.header
             entries = reader.tableOfContents?.entries ?? reader.entriesRead
         } else {
-            let archive = try ArchiveReader(path: file)
+            let archive = RepositorySource.isReference(file)
+                ? try ArchiveReader(source: repositoryOptions.archive(file)) : try ArchiveReader(path: file)
             header = archive.header
             entries = archive.entries
             size = archive.fileSize

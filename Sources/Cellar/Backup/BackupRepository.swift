@@ -136,6 +136,11 @@ public struct BackupRepository: Sendable {
         /// Objects of backups that never got their manifest (killed after
         /// the archive was complete) or lost it (a prune killed halfway).
         public var orphanedObjects: Int
+
+        public init(incompleteUploads: Int, orphanedObjects: Int) {
+            self.incompleteUploads = incompleteUploads
+            self.orphanedObjects = orphanedObjects
+        }
     }
 
     /// Removes what killed backups and prunes left, once it is older than
@@ -168,6 +173,12 @@ public struct StoredBackup: Sendable, Equatable {
     public var lastDrill: DrillRecord?
     /// `<database>/<id>/`.
     public var directory: String
+
+    public init(manifest: BackupManifest, lastDrill: DrillRecord?, directory: String) {
+        self.manifest = manifest
+        self.lastDrill = lastDrill
+        self.directory = directory
+    }
 }
 
 /// A backup that cannot be written, found or read; the message says what to do.
