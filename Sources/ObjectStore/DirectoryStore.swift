@@ -133,8 +133,15 @@ public struct DirectoryStore: ObjectStore {
     /// Creates the root and every directory between it and `key`'s file,
     /// syncing each parent so the new directory survives a crash.
     private func createDirectories(for key: String) throws {
+        // The root's own parents too, as `mkdir -p` would: `path:
+        // /var/lib/pgcellar/backups` on a fresh volume.
+        var pending: [String] = []
+        var parent = root.hasPrefix("/") ? "" : "."
+        for component in root.split(separator: "/") {
+            parent += "/" + component
+            pending.append(parent)
+        }
         var path = root
-        var pending = [root]
         for component in directoryPart(of: key).split(separator: "/") {
             path += "/" + component
             pending.append(path)

@@ -186,7 +186,10 @@ enum RepositoryConfigReader {
         guard reader.issues.count == start else { return nil }
         let policy = RetentionPolicy(last: values["last"] ?? 0, hourly: values["hourly"] ?? 0, daily: values["daily"] ?? 0,
                                      weekly: values["weekly"] ?? 0, monthly: values["monthly"] ?? 0, yearly: values["yearly"] ?? 0)
-        if policy.keepsOnlyTheNewest {
+        // A misspelt key has its own error; "keeps nothing" would only add noise.
+        let allKeysKnown: Bool
+        if case let .mapping(written) = section.node { allKeysKnown = written.count == section.entries.count } else { allKeysKnown = true }
+        if policy.keepsOnlyTheNewest && allKeysKnown {
             reader.report(section.path, section.node,
                           "keeps no backup but the newest; give at least one of \(displayList(keepKeys, conjunction: "or")) above 0, or remove keep to keep every backup")
             return nil
