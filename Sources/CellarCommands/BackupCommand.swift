@@ -44,6 +44,9 @@ public struct BackupCommand: ParsableCommand {
     @Option(name: .customLong("level"), help: "zstd compression level (1-19).")
     public var level = 3
 
+    @Flag(name: .customLong("no-prune"), help: "Do not apply repository.keep after the backup (a separate `backups prune` step will).")
+    public var noPrune = false
+
     @OptionGroup public var metrics: MetricsOptions
     @OptionGroup public var output: OutputOptions
 
@@ -84,7 +87,7 @@ public struct BackupCommand: ParsableCommand {
         } else if !output.quiet {
             Diagnostics.printError("pgcellar: backed up \(database) as \(manifest.id): \(result.summary.tables) tables, \(result.summary.rows) rows, \(ByteCount.text(manifest.archiveBytes)) stored\(manifest.encrypted ? " (encrypted)" : "") in \(String(format: "%.1f", Date().timeIntervalSince(started)))s")
         }
-        if let keep = config.repository?.keep {
+        if let keep = config.repository?.keep, !noPrune {
             try PruneRun(config: config, policy: keep, dryRun: false, quiet: output.quiet || output.json, metrics: metrics).run()
         }
     }
