@@ -44,7 +44,6 @@ public struct BackupManifest: Codable, Sendable, Equatable {
 
     public static let currentFormatVersion = 1
 
-    public var isEncrypted: Bool { encrypted }
 }
 
 // MARK: - DrillRecord
