@@ -53,6 +53,8 @@ install -d -m 0777 "$work"
 archive=${1:-}
 if [ -z "$archive" ]; then
   export PGCELLAR_DEV_DIR=${PGCELLAR_DEV_DIR:-/tmp/pgc-check-image}
+  # A cluster this script starts, it stops again.
+  scripts/dev-postgres.sh status >/dev/null 2>&1 || started_postgres=true
   scripts/dev-postgres.sh start >&2
   eval "$(scripts/dev-postgres.sh env)"
   db=check_image_$$
@@ -67,12 +69,19 @@ else
 fi
 chmod 0644 "$work/check.sql.zst"
 
+# A container always has /proc; the Swift runtime reads its arguments from
+# /proc/self/cmdline when the standard library is linked statically, so the
+# chroot needs it too (without it every command line reads as empty).
+mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+trap 'umount "$root/proc" 2>/dev/null || true; [ "${started_postgres:-}" = true ] && scripts/dev-postgres.sh stop >&2 || true' EXIT
+
 # Every library the binary needs is in the root: none "not found".
 missing=$(chroot "$root" ldd /usr/local/bin/pgcellar | grep 'not found' || true)
 [ -z "$missing" ] || die "libraries missing from the runtime packages: $missing"
 
 as_nonroot() { chroot --userspec=65532:65532 "$root" "$@"; }
 version=$(as_nonroot /usr/local/bin/pgcellar --version)
+[ "$version" = "$("$binary" --version)" ] || die "pgcellar --version in the root printed something else: $version"
 info "pgcellar --version in the bookworm minbase root: $version"
 as_nonroot /usr/local/bin/pgcellar verify /tmp/check-image/check.sql.zst >&2
 as_nonroot /usr/local/bin/pgcellar verify --deep /tmp/check-image/check.sql.zst >&2
