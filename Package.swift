@@ -99,13 +99,13 @@ let package = Package(
         .testTarget(
             name: "CellarTests",
             dependencies: [
-                "Cellar", "CellarSupport", "CellarCommands",
+                "Cellar", "CellarSupport", "CellarCommands", "ObjectStore",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Cellar", "CellarSupport", "PostgresClient", "CellarCommands"]
+            dependencies: ["Cellar", "CellarSupport", "PostgresClient", "CellarCommands", "ObjectStore"]
         ),
     ],
     swiftLanguageModes: [.v6]

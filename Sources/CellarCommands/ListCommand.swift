@@ -12,8 +12,10 @@ public struct ListCommand: ParsableCommand {
         Each line: id; section kind schema name owner, and for table data the chunk and its rows. Reads only the header and the table of contents of a file; from stdin (-) it reads the whole stream.
         """)
 
-    @Argument(help: ArgumentHelp("The export; - for stdin.", valueName: "FILE"))
+    @Argument(help: ArgumentHelp("The export; - for stdin; repo:latest, repo:<id> or repo:<database>@latest with -c.", valueName: "FILE"))
     public var file: String
+
+    @OptionGroup public var repositoryOptions: RepositoryReferenceOptions
 
     @OptionGroup public var output: OutputOptions
 
@@ -21,12 +23,16 @@ public struct ListCommand: ParsableCommand {
 
     public init() {}
 
+    public func validate() throws {
+        try repositoryOptions.check(file)
+    }
+
     public func run() throws {
         output.bootstrapLogging()
         let header: ArchiveHeader
         let entries: [ArchiveEntry]
         var size: UInt64?
-        switch try identity.openArchive(file) {
+        switch try openArchiveInput(file, identity: identity, repository: repositoryOptions) {
         case .stream(let input):
             let reader = try ArchiveStreamReader(source: input)
             while try reader.next() != nil {}

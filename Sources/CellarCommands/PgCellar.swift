@@ -15,6 +15,7 @@ public struct PgCellar: ParsableCommand {
         subcommands: [
             PlanCommand.self, ProvisionCommand.self, CheckCommand.self, RotateCommand.self,
             ExportCommand.self, RestoreCommand.self, VerifyCommand.self, ListCommand.self, DrillCommand.self, DestroyCommand.self,
+            BackupCommand.self, BackupsCommand.self,
         ]
     )
 

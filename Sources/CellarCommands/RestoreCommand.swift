@@ -25,8 +25,10 @@ public struct RestoreCommand: ParsableCommand {
         and drops it again if the restore fails (unless --keep-on-error).
         """)
 
-    @Argument(help: ArgumentHelp("The export file, or - for standard input.", valueName: "FILE"))
+    @Argument(help: ArgumentHelp("The export file, - for standard input, or a backup: repo:latest, repo:<id>, repo:<database>@latest (with -c).", valueName: "FILE"))
     public var file: String
+
+    @OptionGroup public var repositoryOptions: RepositoryReferenceOptions
 
     @Option(name: [.customShort("d"), .customLong("dbname")], help: ArgumentHelp(
         "The target database: a name (host, port and user from PG* variables, as pg_restore takes it), a libpq conninfo string or a postgresql:// URI. TLS is required unless it, PGSSLMODE or a service names an sslmode. No passwords here: use ~/.pgpass, PGPASSFILE or PGPASSWORD.",
@@ -103,6 +105,7 @@ public struct RestoreCommand: ParsableCommand {
 
     public func validate() throws {
         try checkConnectionArgument(dbname, option: "--dbname")
+        try repositoryOptions.check(file)
         guard (1...64).contains(jobs) else { throw ValidationError("-j/--jobs must be between 1 and 64") }
         if let problem = restoreOptions.problems.first { throw ValidationError(problem) }
         if keepOnError && !create { throw ValidationError("--keep-on-error applies only with --create (without it, nothing is dropped)") }
@@ -120,7 +123,7 @@ public struct RestoreCommand: ParsableCommand {
         let summary: RestoreSummary
         do {
             let source: Restorer.Source
-            switch try identity.openArchive(file) {
+            switch try openArchiveInput(file, identity: identity, repository: repositoryOptions) {
             case .stream(let input): source = .stream(input)
             case .randomAccess(let input): source = .randomAccess(input)
             }

@@ -26,6 +26,7 @@ public struct RotateCommand: ParsableCommand {
     @OptionGroup public var configFile: ConfigFileOption
     @OptionGroup public var admin: AdminConnectionOptions
     @OptionGroup public var output: OutputOptions
+    @OptionGroup public var metrics: MetricsOptions
 
     @Option(name: .customLong("role"), help: ArgumentHelp(
         "Rotate only this role (repeatable). Default: every login role in the configuration.", valueName: "NAME"))
@@ -67,10 +68,17 @@ public struct RotateCommand: ParsableCommand {
                                       ifOlderThan: try ifOlderThan.map(parseDurationSpec),
                                       dryRun: dryRun)
         let rotator = Rotator(config: config, adminDSN: admin.adminDSN, logger: Logger(label: "pgcellar.rotate"))
-        let results = try rotator.run(options) { result in
-            // The audit trail is not subject to --quiet.
-            if !dryRun { Diagnostics.printError("pgcellar: " + result.auditLine(actor: rotator.actor, at: Date())) }
+        let results: [RoleRotationResult]
+        do {
+            results = try rotator.run(options) { result in
+                // The audit trail is not subject to --quiet.
+                if !dryRun { Diagnostics.printError("pgcellar: " + result.auditLine(actor: rotator.actor, at: Date())) }
+            }
+        } catch {
+            if !dryRun { metrics.record(RotationMetrics.failure(config: config, roles: roles)) }
+            throw error
         }
+        if !dryRun { metrics.record(RotationMetrics.samples(results, database: config.database.name)) }
 
         if output.json {
             printJSON([

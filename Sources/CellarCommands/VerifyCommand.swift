@@ -16,8 +16,10 @@ public struct VerifyCommand: ParsableCommand {
         Exit status: 0 when the export is intact, 1 when any byte is wrong or missing or (--deep) any chunk disagrees with its metadata.
         """)
 
-    @Argument(help: ArgumentHelp("The export; - for stdin.", valueName: "FILE"))
+    @Argument(help: ArgumentHelp("The export; - for stdin; repo:latest, repo:<id> or repo:<database>@latest with -c.", valueName: "FILE"))
     public var file: String
+
+    @OptionGroup public var repositoryOptions: RepositoryReferenceOptions
 
     @Flag(name: .customLong("deep"), help: "Also count every chunk's rows and recompute its row digest.")
     public var deep = false
@@ -28,12 +30,16 @@ public struct VerifyCommand: ParsableCommand {
 
     public init() {}
 
+    public func validate() throws {
+        try repositoryOptions.check(file)
+    }
+
     public func run() throws {
         output.bootstrapLogging()
         let name = file == "-" ? "stdin" : file
         do {
             let report: ArchiveVerification
-            switch try identity.openArchive(file) {
+            switch try openArchiveInput(file, identity: identity, repository: repositoryOptions) {
             case .randomAccess(let input as FileDescriptorInput):
                 report = try ArchiveVerifier.verify(input, deep: deep)
             case .randomAccess(let input as AgeDecryptingSource):

@@ -254,7 +254,7 @@ struct ConfigErrorTests {
         let error = configError(configYAML(extra: "databse:\n  name: x\n"))
         let message = line(error, "databse")
         #expect(message?.contains("unknown key (did you mean \"database\"?)") == true, "\(String(describing: error))")
-        #expect(message?.contains("the file takes cluster, database, roles and rotation") == true)
+        #expect(message?.contains("the file takes cluster, database, roles, rotation and repository") == true)
         #expect(message?.hasSuffix("(line 14)") == true)
     }
 
@@ -702,7 +702,7 @@ struct ConfigErrorTests {
             "config/test.yaml: cluster.sslmode: \"strict\" is not one of disable, allow, prefer, require, verify-ca, verify-full (line 4)",
             "config/test.yaml: database.encoding: \"nope\" is not a PostgreSQL encoding; use UTF8 or one of \(PostgresEncoding.serverEncodings.filter { $0 != "UTF8" }.joined(separator: ", ")) (line 8)",
             "config/test.yaml: roles[0].profile: \"admin\" is not one of owner, readwrite, readonly (line 11)",
-            "config/test.yaml: extra: unknown key; the file takes cluster, database, roles and rotation (line 13)",
+            "config/test.yaml: extra: unknown key; the file takes cluster, database, roles, rotation and repository (line 13)",
         ], "\(String(describing: error))")
     }
 }

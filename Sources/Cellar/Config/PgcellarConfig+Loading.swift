@@ -54,6 +54,7 @@ extension PgcellarConfig {
             database: config.database,
             roles: config.roles,
             rotation: config.rotation,
+            repository: config.repository,
             source: source,
             baseDirectory: baseDirectory ?? directory(of: source)
         )
@@ -72,9 +73,10 @@ extension PgcellarConfig {
 /// Builds a configuration from the node tree, section by section. Every check
 /// reports into the reader and carries on, so that one run shows all problems.
 private enum ConfigBuilder {
-    typealias Built = (cluster: ClusterConfig, database: DatabaseConfig, roles: [RoleConfig], rotation: RotationConfig?)
+    typealias Built = (cluster: ClusterConfig, database: DatabaseConfig, roles: [RoleConfig], rotation: RotationConfig?,
+                       repository: RepositoryConfig?)
 
-    static let topLevelKeys = ["cluster", "database", "roles", "rotation"]
+    static let topLevelKeys = ["cluster", "database", "roles", "rotation", "repository"]
     static let clusterKeys = ["host", "port", "user", "sslmode", "dbname", "sslrootcert"]
     static let databaseKeys = ["name", "owner", "encoding", "locale", "template", "connectionLimit", "extensions"]
     static let roleKeys = ["name", "login", "profile", "connectionLimit", "secret"]
@@ -105,6 +107,8 @@ private enum ConfigBuilder {
         let roles = reader.sequence("roles", in: top, required: true).map { readRoles($0, cluster: cluster, &reader) }
         let rotation = reader.mapping("rotation", in: top, allowed: rotationKeys, required: false)
             .map { readRotation($0, &reader) }
+        let repository = reader.mapping("repository", in: top, allowed: RepositoryConfigReader.keys, required: false)
+            .map { RepositoryConfigReader.read($0, &reader) }
 
         // The owner is checked even when other database keys are wrong.
         if let databaseSection, let roles, case let .scalar(owner)? = databaseSection.value("owner"),
@@ -114,7 +118,7 @@ private enum ConfigBuilder {
 
         // Any issue fails the whole file, so the values below are complete.
         guard !reader.hasIssues, let cluster, let database, let roles else { return nil }
-        return (cluster, database, roles.compactMap(\.config), rotation ?? nil)
+        return (cluster, database, roles.compactMap(\.config), rotation ?? nil, repository ?? nil)
     }
 
     // MARK: cluster

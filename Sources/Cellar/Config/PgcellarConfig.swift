@@ -20,6 +20,9 @@ public struct PgcellarConfig: Sendable, Equatable {
     /// How passwords are generated and how long they are good for; `nil` when
     /// the file has no `rotation` section (``RotationConfig/init()`` applies).
     public var rotation: RotationConfig?
+    /// Where backups go (docs/backups.md); `nil` when the file has no
+    /// `repository` section, and `backup` refuses to run.
+    public var repository: RepositoryConfig?
 
     /// Where the configuration came from, as the user named it; every error
     /// message starts with it.
@@ -33,6 +36,7 @@ public struct PgcellarConfig: Sendable, Equatable {
         database: DatabaseConfig,
         roles: [RoleConfig],
         rotation: RotationConfig? = nil,
+        repository: RepositoryConfig? = nil,
         source: String = "<config>",
         baseDirectory: String = "."
     ) {
@@ -40,6 +44,7 @@ public struct PgcellarConfig: Sendable, Equatable {
         self.database = database
         self.roles = roles
         self.rotation = rotation
+        self.repository = repository
         self.source = source
         self.baseDirectory = baseDirectory
     }

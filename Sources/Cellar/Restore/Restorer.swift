@@ -19,6 +19,9 @@ public struct Restorer: Sendable {
         /// A file: its footer, header and table of contents are checked
         /// before anything connects, and its entries read in any order.
         case file(String)
+        /// An archive read at offsets: a backup in a repository
+        /// (``RepositorySource``), checked and read as a file is.
+        case archive(any RandomAccessSource)
         /// A pipe or standard input: entries are checked as they stream.
         case stream(ByteSource)
         /// Like a file, through any random-access source (a decrypting view).
@@ -64,10 +67,10 @@ public struct Restorer: Sendable {
         LargeBuffers.returnToTheSystemWhenFreed()
         let database = try targetDatabaseName()
         switch source {
-        case .file, .randomAccess:
+        case .file, .randomAccess, .archive:
             let reader: ArchiveReader
             switch source {
-            case .randomAccess(let input): reader = try ArchiveReader(source: input)
+            case .randomAccess(let input), .archive(let input): reader = try ArchiveReader(source: input)
             case .file(let path): reader = try ArchiveReader(path: path)
             case .stream: preconditionFailure("handled below")
             }
@@ -86,6 +89,19 @@ public struct Restorer: Sendable {
             return try prepareAndRun(plan: plan, database: database, started: started) { run in
                 try run.restoreStream(reader)
             }
+        }
+    }
+
+    /// Restores from an archive read at offsets: a file, or a backup.
+    private func restore(from reader: ArchiveReader, database: String, started: Date) throws -> RestoreSummary {
+        logger.debug("table of contents read: \(reader.entries.count) entries; resident memory \(ResidentMemory.description)")
+        // The whole file, before anything from it runs; a stream relies on
+        // the header's own checksum and each entry's instead.
+        try reader.verifyContentDigest()
+        logger.debug("the file matches its footer's SHA-256")
+        let plan = RestorePlan(header: reader.header, options: options)
+        return try prepareAndRun(plan: plan, database: database, started: started) { run in
+            try run.restoreFile(reader)
         }
     }
 
