@@ -16,15 +16,7 @@ extension S3Store {
             if let uploadIDMarker { query.append(("upload-id-marker", uploadIDMarker)) }
             let response = try send("list incomplete uploads in", method: "GET", key: nil, query: query)
             let document = try parse(response, operation: "list incomplete uploads in", key: nil, root: "ListMultipartUploadsResult")
-            for upload in document.children("Upload") {
-                guard let key = upload.value("Key"), key.hasPrefix(configuration.prefix),
-                    let id = upload.value("UploadId"),
-                    let initiated = upload.value("Initiated").flatMap(S3Store.parseTimestamp)
-                else { continue }
-                if initiated < cutoff {
-                    stale.append((String(key.dropFirst(configuration.prefix.count)), id))
-                }
-            }
+            stale += Self.staleUploads(in: document, storePrefix: configuration.prefix, cutoff: cutoff)
             guard document.value("IsTruncated") == "true" else { break }
             keyMarker = document.value("NextKeyMarker")
             uploadIDMarker = document.value("NextUploadIdMarker")
@@ -38,5 +30,21 @@ extension S3Store {
             }
         }
         return stale.count
+    }
+
+    /// The uploads of one ListMultipartUploads page that started before
+    /// `cutoff`, with keys relative to the store's prefix.
+    static func staleUploads(in document: XMLNode, storePrefix: String, cutoff: Date) -> [(key: String, uploadID: String)] {
+        var stale: [(key: String, uploadID: String)] = []
+        for upload in document.children("Upload") {
+            guard let key = upload.value("Key"), key.hasPrefix(storePrefix),
+                let id = upload.value("UploadId"),
+                let initiated = upload.value("Initiated").flatMap(S3Store.parseTimestamp)
+            else { continue }
+            if initiated < cutoff {
+                stale.append((String(key.dropFirst(storePrefix.count)), id))
+            }
+        }
+        return stale
     }
 }
