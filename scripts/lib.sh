@@ -97,6 +97,8 @@ find_pg_bindir() {
 # What building, the demo and the integration tests need from the system.
 required_packages=(
   libpq-dev libssl-dev libzstd-dev libxxhash-dev pkg-config # the C libraries, found through pkg-config
+  libcurl4-openssl-dev                        # HTTP for the S3 object store
+  python3-venv                                # the virtual environment moto (dev-s3.sh) runs in
   postgresql postgresql-contrib               # the server the tests run against
   postgresql-server-dev-15                    # headers for the regression database's C library
   locales-all                                 # en_US.UTF-8, the production locale
@@ -137,3 +139,19 @@ ensure_swift() {
   fi
 }
 
+
+# MARK: - moto (the S3 server of the tests)
+
+# Prints the virtual environment holding moto's standalone server and boto3,
+# creating it on first use (pip needs the network once).
+ensure_moto_venv() {
+  local venv=${XDG_CACHE_HOME:-$HOME/.cache}/pgcellar/moto-venv
+  if [ ! -x "$venv/bin/moto_server" ] || ! "$venv/bin/python" -c 'import boto3' 2>/dev/null; then
+    info "installing moto[server] and boto3 into $venv"
+    mkdir -p -- "$(dirname -- "$venv")"
+    python3 -m venv "$venv" >&2 || die "python3 -m venv $venv failed (is python3-venv installed?)"
+    "$venv/bin/pip" install -q 'moto[server]>=5,<6' 'boto3>=1.34' >&2 \
+      || die "pip could not install moto[server] and boto3 into $venv"
+  fi
+  printf '%s\n' "$venv"
+}

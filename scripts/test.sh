@@ -7,7 +7,8 @@
 #   scripts/test.sh --filter Archive     arguments go to `swift test`
 #
 # With PGCELLAR_TEST_DSN set (and the PG* variables and PGPASSFILE that go with it),
-# the tests use that server and none is started.
+# the tests use that server and none is started. Likewise an S3 server (moto, through
+# scripts/dev-s3.sh) starts next to it unless PGCELLAR_TEST_S3_ENDPOINT is set.
 set -euo pipefail
 
 script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -18,9 +19,15 @@ lib_prog=test.sh
 . scripts/lib.sh
 
 test_dir=""
+s3_dir=""
 cleanup() {
+  if [ -n "$s3_dir" ]; then
+    PGCELLAR_S3_DEV_DIR=$s3_dir scripts/dev-s3.sh stop || info "could not stop the test S3 server in $s3_dir"
+  fi
   if [ -n "$test_dir" ]; then
-    scripts/dev-postgres.sh stop || info "could not stop the test cluster in $test_dir/pg"
+    if [ "${PGCELLAR_DEV_DIR:-}" = "$test_dir/pg" ]; then
+      scripts/dev-postgres.sh stop || info "could not stop the test cluster in $test_dir/pg"
+    fi
     rm -rf -- "$test_dir"
   fi
 }
@@ -72,8 +79,25 @@ scripts/build-dummy-seclabel.sh /tmp/debsrc \
 # An extension with configuration tables, for the export's extension tests.
 scripts/install-test-extension.sh \
   || info "could not install the test extension pgcellar_test_config: the extension-member tests will fail and say so"
+# moto, with authentication on, for the object store's tests.
+start_s3() {
+  if [ -n "${PGCELLAR_TEST_S3_ENDPOINT:-}" ]; then
+    info "PGCELLAR_TEST_S3_ENDPOINT is set: the tests use that S3 server; starting none"
+    return 0
+  fi
+  if [ -z "$test_dir" ]; then
+    test_dir=$(mktemp -d "${TMPDIR:-/tmp}/pgcellar-test.XXXXXX")
+    trap cleanup EXIT
+  fi
+  s3_dir=$test_dir/s3
+  PGCELLAR_S3_DEV_DIR=$s3_dir scripts/dev-s3.sh start
+  local exports
+  exports=$(PGCELLAR_S3_DEV_DIR=$s3_dir scripts/dev-s3.sh env)
+  eval "$exports"
+}
 
 start_cluster
+start_s3
 
 status=0
 swift test --skip-build "$@" || status=$?
