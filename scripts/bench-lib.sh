@@ -18,8 +18,10 @@ bench_setup() {
 
   bin=${PGCELLAR_BIN:-}
   if [ -z "$bin" ]; then
-    info "building pgcellar (release)"
-    (cd "$root" && swift build -c release --product pgcellar >&2)
+    # As deploy/Containerfile ships it: the Swift runtime linked in statically,
+    # which also starts 7 MiB smaller in resident memory.
+    info "building pgcellar (release, static Swift runtime)"
+    (cd "$root" && swift build -c release --product pgcellar --static-swift-stdlib >&2)
     bin=$root/.build/release/pgcellar
   fi
   [ -x "$bin" ] || die "no pgcellar binary at $bin"
