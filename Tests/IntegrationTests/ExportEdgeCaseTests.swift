@@ -237,69 +237,6 @@ struct ExportEdgeCaseTests {
 
     // MARK: - --exclude-unsupported and what depends on it
 
-    @Test("--exclude-unsupported also leaves out everything that depends on an unsupported object, and the archive restores")
-    func excludedObjectsTakeTheirDependents() throws {
-        try TestServer.withScratchDatabase("edge_exclude") { database in
-            try Support.psql(database, """
-                -- a base type and an operator, exported since issue 10: they and
-                -- what uses them are kept
-                -- a base type, with I/O functions borrowed from text
-                CREATE TYPE tag;
-                CREATE FUNCTION tag_in(cstring) RETURNS tag LANGUAGE internal IMMUTABLE STRICT AS 'textin';
-                CREATE FUNCTION tag_out(tag) RETURNS cstring LANGUAGE internal IMMUTABLE STRICT AS 'textout';
-                CREATE TYPE tag (INPUT = tag_in, OUTPUT = tag_out, LIKE = text);
-                CREATE FUNCTION tag_length(t tag) RETURNS int LANGUAGE sql AS 'SELECT length(t::text)';
-                CREATE TABLE tagged (id int PRIMARY KEY, label tag);
-                INSERT INTO tagged VALUES (1, 'x');
-                CREATE VIEW tagged_ids AS SELECT id FROM tagged;
-                CREATE TABLE tagged_child (extra int) INHERITS (tagged);
-                -- an operator, used by a SQL-standard function body and a view
-                CREATE FUNCTION same_parity(a int, b int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT a % 2 = b % 2';
-                CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = same_parity);
-                CREATE FUNCTION parity_match(a int, b int) RETURNS boolean LANGUAGE sql BEGIN ATOMIC SELECT a === b; END;
-                CREATE VIEW parity AS SELECT g, g === 2 AS even FROM generate_series(1, 4) g;
-                CREATE VIEW parity_of_parity AS SELECT g FROM parity;
-                -- a text search configuration, supported, in a plain default and a generated column
-                CREATE TEXT SEARCH CONFIGURATION plain_english (COPY = english);
-                CREATE TABLE documents (id int PRIMARY KEY, body text,
-                                        words tsvector DEFAULT to_tsvector('public.plain_english'::regconfig, ''));
-                INSERT INTO documents (id, body) VALUES (1, 'hello world');
-                CREATE TABLE indexed_documents (id int, body text,
-                                                words tsvector GENERATED ALWAYS AS (to_tsvector('public.plain_english'::regconfig, body)) STORED);
-                INSERT INTO indexed_documents (id, body) VALUES (1, 'kept out');
-                -- untouched by any of it
-                CREATE TABLE keep (id serial PRIMARY KEY, v text);
-                INSERT INTO keep (v) VALUES ('a'), ('b');
-                CREATE VIEW keep_view AS SELECT v FROM keep;
-                """)
-            // What the export left out, dropped from the source: the rest must match.
-            // (DROP ... CASCADE drops a column where the export leaves out its whole table.)
-            let leftOut = """
-                DROP TABLE tagged_child, tagged CASCADE;
-                DROP TYPE tag CASCADE;
-                DROP OPERATOR === (int, int) CASCADE;
-                """
-            try Self.roundTrip(database, exportArguments: ["--exclude-unsupported"], dropFromSource: leftOut) { result throws in
-                let stderr = result.exportOutput.stderr
-                for name in ["base type public.tag", "function public.tag_length(public.tag)", "table public.tagged",
-                             "view public.tagged_ids", "table public.tagged_child", "function public.parity_match(integer,integer)",
-                             "view public.parity", "view public.parity_of_parity"] {
-                    #expect(stderr.contains("skipping \(name)"), "no warning names \(name):\n\(stderr)")
-                    #expect(result.header.options.excludedUnsupported.contains { $0.hasPrefix(name) },
-                            "\(name) missing from the archive's skipped list: \(result.header.options.excludedUnsupported)")
-                }
-                #expect(stderr.contains("which is left out"), "\(stderr)")
-                #expect(!stderr.contains("table public.keep"), "\(stderr)")
-                #expect(!stderr.contains("public.tag"), "\(stderr)")
-                #expect(!stderr.contains("public.parity"), "\(stderr)")
-                #expect(!result.header.options.excludedUnsupported.contains("table public.documents"))
-                #expect(try Self.count(result.restored, "SELECT count(*) AS n FROM documents") == 1)
-                #expect(try Self.count(result.restored, "SELECT count(*) AS n FROM pg_class WHERE relname = 'tagged'") == 0)
-                #expect(try Self.count(result.restored, "SELECT count(*) AS n FROM indexed_documents WHERE words @@ 'kept'::tsquery") == 1)
-            }
-        }
-    }
-
     @Test("a chunk closes before a row would take it past --chunk-size: only a single row makes a larger frame")
     func chunksStayUnderTheChunkSize() throws {
         try TestServer.withScratchDatabase("pgc_chunks") { database in

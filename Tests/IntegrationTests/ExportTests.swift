@@ -247,34 +247,6 @@ struct ExportTests {
 
     // MARK: - Refusals and failures
 
-    @Test("an unsupported object kind is refused with its name, or skipped under --exclude-unsupported")
-    func unsupportedObjectsAreRefused() throws {
-        try TestServer.withScratchDatabase("pgc_unsupported") { database in
-            try Support.psql(database, """
-                CREATE TABLE t (id int);
-                CREATE FUNCTION same_parity(a int, b int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT a % 2 = b % 2';
-                CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = same_parity);
-                CREATE FOREIGN DATA WRAPPER pgc_fdw;
-                SELECT lo_from_bytea(0, 'blob');
-                """)
-            let archive = Support.temporaryPath("unsupported.sql.zst")
-            defer { try? FileManager.default.removeItem(atPath: archive) }
-            let error = try #require(throws: UnsupportedObjectsError.self) { try Support.export(database, to: archive) }
-            #expect(error.description.contains("operator public.===(integer,integer)"))
-            #expect(error.description.contains("foreign-data wrapper pgc_fdw"))
-            #expect(error.description.contains("large object"))
-            #expect(!FileManager.default.fileExists(atPath: archive), "a failed export must leave no file at the target")
-            let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())
-                .filter { $0.contains(URL(fileURLWithPath: archive).lastPathComponent) }
-            #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
-
-            try Support.export(database, to: archive, ["--exclude-unsupported"])
-            let reader = try ArchiveReader(path: archive)
-            #expect(reader.header.options.excludedUnsupported.count == 2)
-            #expect(reader.entries.contains { $0.kind == .table && $0.name == "t" })
-        }
-    }
-
     @Test("verify rejects a real export with one corrupted byte anywhere, or truncated")
     func verifyRejectsDamagedExports() throws {
         try TestServer.withScratchDatabase("pgc_verify") { database in

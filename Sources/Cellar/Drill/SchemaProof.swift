@@ -103,10 +103,10 @@ struct SchemaProof {
     /// unknown options); a server that has them assigns them itself, per
     /// column, when the column is made (`pg_attver`), and ignores the value
     /// a restore sets. They identify the column, like an OID, so the drill
-    /// does not compare them: a line `ALTER TABLE ... ALTER COLUMN ... SET (...)`
+    /// does not compare them: a line `ALTER TABLE|MATERIALIZED VIEW|FOREIGN TABLE ... ALTER COLUMN ... SET (...)`
     /// loses them, and goes when nothing else is left.
     static func withoutServerAssignedOptions(_ line: String) -> String? {
-        guard line.hasPrefix("ALTER TABLE "), line.contains(" ALTER COLUMN "), line.hasSuffix(");"),
+        guard ["ALTER TABLE ", "ALTER MATERIALIZED VIEW ", "ALTER FOREIGN TABLE "].contains(where: line.hasPrefix), line.contains(" ALTER COLUMN "), line.hasSuffix(");"),
               let open = line.range(of: " SET (", options: .backwards) else { return line }
         let items = line[open.upperBound..<line.index(line.endIndex, offsetBy: -2)].components(separatedBy: ", ")
         let kept = items.filter { !serverAssignedOption($0) }
