@@ -261,4 +261,24 @@ struct ExportEdgeCaseTests {
             }
         }
     }
+
+    @Test("a serial column's sequence, owned with its table by a role that is not the restoring user, restores")
+    func serialOwnedByAnotherRole() throws {
+        let role = TestServer.uniqueName("pgc_seqowner")
+        _ = try TestServer.withConnection { try $0.execute("CREATE ROLE \(role)") }
+        defer { _ = try? TestServer.withConnection { try $0.execute("DROP ROLE IF EXISTS \(role)") } }
+        try TestServer.withScratchDatabase("pgc_seqowner") { database in
+            // The drill found it: OWNED BY ran before the table's OWNER, and
+            // PostgreSQL wants a linked sequence's owner to be its table's.
+            try Support.psql(database, """
+                CREATE TABLE breweries (id serial PRIMARY KEY, name text NOT NULL);
+                INSERT INTO breweries (name) VALUES ('Hoppy'), ('Malty');
+                ALTER TABLE breweries OWNER TO \(role);
+                """)
+            try Self.roundTrip(database) { result throws in
+                #expect(try Self.count(result.restored, "SELECT count(*) AS n FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE c.relname IN ('breweries', 'breweries_id_seq') AND r.rolname = '\(role)'") == 2)
+            }
+            _ = try TestServer.withConnection(database: database) { try $0.execute("DROP TABLE breweries") }
+        }
+    }
 }

@@ -25,10 +25,12 @@ extension CatalogBuilder {
                 add(DumpObject(key: key.with(part: "ownedby"), kind: .sequenceOwnedBy, schema: sequence.schema, name: sequence.name,
                                owner: sequence.owner, section: .preData,
                                sql: "ALTER SEQUENCE \(sequence.qname) OWNED BY \(table).\(column);\n\n",
-                               // After the sequence's OWNER: once linked to its table, a
-                               // sequence's owner can only change with the table's
-                               // ("cannot change owner of sequence ... linked to table").
-                               dependencies: [key, key.with(part: "owner"), ObjectKey(catalog: "pg_class", oid: tableOid)]))
+                               // After both OWNERs, as pg_dump orders them: once linked, a
+                               // sequence's owner only changes with its table's, and the
+                               // link needs them equal ("sequence must have same owner as
+                               // table it is linked to").
+                               dependencies: [key, key.with(part: "owner"), ObjectKey(catalog: "pg_class", oid: tableOid),
+                                              ObjectKey(catalog: "pg_class", oid: tableOid, part: "owner")]))
             }
         }
         try addACL(of: key, target: "SEQUENCE \(sequence.qname)", schema: sequence.schema, name: "SEQUENCE \(sequence.name)",
