@@ -51,4 +51,20 @@ struct ArchiveEntryJSONTests {
         #expect(Mirror(reflecting: entry).children.compactMap(\.label) == ArchiveEntry.jsonStoredProperties)
         #expect(Mirror(reflecting: try #require(entry.data)).children.compactMap(\.label) == ArchiveEntry.DataInfo.jsonStoredProperties)
     }
+
+    @Test("a version 2 header whose SHA-256 starts with \"{\" (one in 256) is read, not taken for version 1")
+    func headerChecksumStartingWithBrace() throws {
+        var found = 0
+        for attempt in 0..<4000 where found < 3 {
+            let header = ArchiveHeader(
+                producer: "pgcellar", snapshotTakenAt: "2026-12-05T00:00:00Z", server: .init(version: "15", versionNumber: 150000),
+                database: .init(name: "db\(attempt)", owner: "o", encoding: "UTF8", collate: "C", ctype: "C", localeProvider: "c"))
+            let frame = try ArchiveFormat.headerFrame(header)
+            let body = Array(frame[16...])
+            guard body.first == UInt8(ascii: "{") else { continue }
+            found += 1
+            #expect(try ArchiveFrames.decodeHeader(body).database.name == "db\(attempt)")
+        }
+        #expect(found > 0, "no header in 4,000 had a checksum starting with {")
+    }
 }

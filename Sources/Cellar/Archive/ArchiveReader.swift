@@ -375,13 +375,14 @@ enum ArchiveFrames {
         struct Probe: Decodable { var format: String?; var formatVersion: Int? }
         var json = body[...]
         var checked = false
-        if body.first != UInt8(ascii: "{") {
-            guard body.count > 32 else { throw ArchiveError(.corrupt, "the header frame is too short", offset: 16) }
+        // Version 2 first: its SHA-256 starts with "{" once in 256 headers, so
+        // the first byte alone cannot tell the versions apart.
+        if body.count > 32, try SHA256.hash(Array(body[32...])) == Array(body[0..<32]) {
             json = body[32...]
-            guard try SHA256.hash(Array(json)) == Array(body[0..<32]) else {
-                throw ArchiveError(.checksumMismatch, "the header's SHA-256 does not match: the header was altered or damaged", offset: 16)
-            }
             checked = true
+        } else if body.first != UInt8(ascii: "{") {
+            guard body.count > 32 else { throw ArchiveError(.corrupt, "the header frame is too short", offset: 16) }
+            throw ArchiveError(.checksumMismatch, "the header's SHA-256 does not match: the header was altered or damaged", offset: 16)
         }
         guard let probe = try? JSONDecoder().decode(Probe.self, from: Data(json)) else {
             throw ArchiveError(.corrupt, "the header is not valid JSON", offset: 16)
