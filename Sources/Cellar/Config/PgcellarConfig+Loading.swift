@@ -72,7 +72,8 @@ extension PgcellarConfig {
 
 /// Builds a configuration from the node tree, section by section. Every check
 /// reports into the reader and carries on, so that one run shows all problems.
-private enum ConfigBuilder {
+/// Internal, not private: the repository section reuses its checks (`report`, `checkText`).
+enum ConfigBuilder {
     typealias Built = (cluster: ClusterConfig, database: DatabaseConfig, roles: [RoleConfig], rotation: RotationConfig?,
                        repository: RepositoryConfig?)
 

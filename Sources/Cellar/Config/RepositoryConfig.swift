@@ -100,11 +100,11 @@ enum RepositoryConfigReader {
         let hasPath = section.value("path") != nil
         let hasS3 = section.value("s3") != nil
         if hasPath && hasS3 {
-            report("s3", in: section, "path and s3 both name the repository; give one", &reader)
+            ConfigBuilder.report("s3", in: section, "path and s3 both name the repository; give one", &reader)
         } else if !hasPath && !hasS3 {
             reader.report(section.path, section.node, "needs path (a directory) or s3 (a bucket) to say where backups go")
         } else if let path = reader.string("path", in: section) {
-            if checkText(path, "path", in: section, &reader) { location = .path(path) }
+            if ConfigBuilder.checkText(path, "path", in: section, &reader) { location = .path(path) }
         } else if let s3 = reader.mapping("s3", in: section, allowed: s3Keys,
                                           forbidden: ["accessKeyId": credentialsMessage, "secretAccessKey": credentialsMessage,
                                                       "sessionToken": credentialsMessage],
@@ -122,10 +122,10 @@ enum RepositoryConfigReader {
                 if seconds >= 60 {
                     sweepAfter = seconds
                 } else {
-                    report("sweepAfter", in: section, "must be at least 1m, or a backup still running could lose its upload; 24h is the default", &reader)
+                    ConfigBuilder.report("sweepAfter", in: section, "must be at least 1m, or a backup still running could lose its upload; 24h is the default", &reader)
                 }
             } catch {
-                report("sweepAfter", in: section, "\(error)", &reader)
+                ConfigBuilder.report("sweepAfter", in: section, "\(error)", &reader)
             }
         }
         guard reader.issues.count == start, let location else { return nil }
@@ -135,27 +135,27 @@ enum RepositoryConfigReader {
     static func readS3(_ section: YAMLMapping, _ reader: inout YAMLReader) -> S3Location? {
         let start = reader.issues.count
         let endpoint = reader.string("endpoint", in: section, required: true)
-        if let endpoint, checkText(endpoint, "endpoint", in: section, &reader) {
+        if let endpoint, ConfigBuilder.checkText(endpoint, "endpoint", in: section, &reader) {
             let lower = endpoint.lowercased()
             if !(lower.hasPrefix("https://") || lower.hasPrefix("http://")) || URL(string: endpoint)?.host == nil {
-                report("endpoint", in: section, "\(displayQuoted(endpoint)) is not an http(s):// URL such as https://s3.eu-west-1.amazonaws.com", &reader)
+                ConfigBuilder.report("endpoint", in: section, "\(displayQuoted(endpoint)) is not an http(s):// URL such as https://s3.eu-west-1.amazonaws.com", &reader)
             } else if URL(string: endpoint)?.user != nil {
-                report("endpoint", in: section, credentialsMessage, &reader)
+                ConfigBuilder.report("endpoint", in: section, credentialsMessage, &reader)
             }
         }
         let bucket = reader.string("bucket", in: section, required: true)
-        if let bucket, let problem = bucketProblem(bucket) { report("bucket", in: section, problem, &reader) }
+        if let bucket, let problem = bucketProblem(bucket) { ConfigBuilder.report("bucket", in: section, problem, &reader) }
         let prefix = reader.string("prefix", in: section)
         if let prefix, prefix.hasPrefix("/") || prefix.contains("//") || prefix.contains("\0") {
-            report("prefix", in: section, "\(displayQuoted(prefix)) must not start with / or contain // (keys would have empty parts)", &reader)
+            ConfigBuilder.report("prefix", in: section, "\(displayQuoted(prefix)) must not start with / or contain // (keys would have empty parts)", &reader)
         }
         let region = reader.string("region", in: section)
-        if let region { checkText(region, "region", in: section, &reader) }
+        if let region { ConfigBuilder.checkText(region, "region", in: section, &reader) }
         let forcePathStyle = reader.bool("forcePathStyle", in: section)
         let credentialsFile = reader.string("credentialsFile", in: section)
-        if let credentialsFile { checkText(credentialsFile, "credentialsFile", in: section, &reader) }
+        if let credentialsFile { ConfigBuilder.checkText(credentialsFile, "credentialsFile", in: section, &reader) }
         let caBundle = reader.string("caBundle", in: section)
-        if let caBundle { checkText(caBundle, "caBundle", in: section, &reader) }
+        if let caBundle { ConfigBuilder.checkText(caBundle, "caBundle", in: section, &reader) }
         guard reader.issues.count == start, let endpoint, let bucket else { return nil }
         return S3Location(endpoint: endpoint, bucket: bucket, prefix: prefix ?? "", region: region ?? "us-east-1",
                           forcePathStyle: forcePathStyle ?? false, credentialsFile: credentialsFile, caBundle: caBundle)
@@ -178,7 +178,7 @@ enum RepositoryConfigReader {
         for key in keepKeys {
             guard let value = reader.int(key, in: section) else { continue }
             if value < 0 {
-                report(key, in: section, "\(value) is negative; write how many backups to keep, 0 or more", &reader)
+                ConfigBuilder.report(key, in: section, "\(value) is negative; write how many backups to keep, 0 or more", &reader)
             } else {
                 values[key] = value
             }
@@ -217,28 +217,9 @@ enum RepositoryConfigReader {
         }
         let required = reader.bool("required", in: section) ?? false
         if reader.issues.count == start, required, recipients.isEmpty {
-            report("recipients", in: section, "required: true with no recipients would refuse every backup; list the age1… public keys to encrypt to", &reader, node: section.node)
+            ConfigBuilder.report("recipients", in: section, "required: true with no recipients would refuse every backup; list the age1… public keys to encrypt to", &reader, node: section.node)
         }
         guard reader.issues.count == start else { return nil }
         return EncryptionConfig(recipients: recipients, required: required)
-    }
-
-    // MARK: Shared checks
-
-    static func report(_ key: String, in section: YAMLMapping, _ message: String, _ reader: inout YAMLReader, node: Node? = nil) {
-        reader.report(section.path.key(key), node ?? section.value(key) ?? section.node, message)
-    }
-
-    @discardableResult
-    static func checkText(_ value: String, _ key: String, in section: YAMLMapping, _ reader: inout YAMLReader) -> Bool {
-        if value.isEmpty {
-            report(key, in: section, "must not be empty", &reader)
-            return false
-        }
-        if value.unicodeScalars.contains("\0") {
-            report(key, in: section, "must not contain a NUL character", &reader)
-            return false
-        }
-        return true
     }
 }

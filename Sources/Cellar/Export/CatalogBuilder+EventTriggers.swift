@@ -14,12 +14,7 @@ extension CatalogBuilder {
         var sql = "CREATE EVENT TRIGGER \(trigger.qname) ON \(trigger.event)"
         if !trigger.tags.isEmpty { sql += "\n         WHEN TAG IN (\(trigger.tags))" }
         sql += "\n   EXECUTE FUNCTION \(trigger.function)();\n"
-        switch trigger.enabled {
-        case "D": sql += "\nALTER EVENT TRIGGER \(trigger.qname) DISABLE;\n"
-        case "R": sql += "\nALTER EVENT TRIGGER \(trigger.qname) ENABLE REPLICA;\n"
-        case "A": sql += "\nALTER EVENT TRIGGER \(trigger.qname) ENABLE ALWAYS;\n"
-        default: break
-        }
+        if let action = Self.enableAction(trigger.enabled) { sql += "\nALTER EVENT TRIGGER \(trigger.qname) \(action);\n" }
         add(DumpObject(key: key, kind: .eventTrigger, schema: nil, name: trigger.name, owner: trigger.owner, section: .postData, sql: sql + "\n"))
         try addOwner(of: key, kind: .eventTrigger, target: "EVENT TRIGGER \(trigger.qname)", schema: nil, name: trigger.name,
                      owner: trigger.owner, section: .postData)

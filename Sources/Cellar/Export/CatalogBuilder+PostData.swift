@@ -96,16 +96,23 @@ extension CatalogBuilder {
                        sql: "ALTER INDEX \(parent) ATTACH PARTITION \(index.qname);\n\n", dependencies: [childKey, parentKey]))
     }
 
+    /// The ALTER ... action for an enable state other than the default, as
+    /// pg_trigger.tgenabled, pg_rewrite.ev_enabled and pg_event_trigger.evtenabled
+    /// hold it: D disabled, R replica only, A always; nil for O (origin, the default).
+    static func enableAction(_ state: String) -> String? {
+        switch state {
+        case "D": return "DISABLE"
+        case "R": return "ENABLE REPLICA"
+        case "A": return "ENABLE ALWAYS"
+        default: return nil
+        }
+    }
+
     mutating func addTrigger(_ trigger: TriggerRow) {
         let key = ObjectKey(catalog: "pg_trigger", oid: trigger.oid)
         represented[key] = key
         var sql = trigger.definition + ";\n"
-        switch trigger.enabled {
-        case "D": sql += "ALTER TABLE \(trigger.table) DISABLE TRIGGER \(trigger.qname);\n"
-        case "R": sql += "ALTER TABLE \(trigger.table) ENABLE REPLICA TRIGGER \(trigger.qname);\n"
-        case "A": sql += "ALTER TABLE \(trigger.table) ENABLE ALWAYS TRIGGER \(trigger.qname);\n"
-        default: break
-        }
+        if let action = Self.enableAction(trigger.enabled) { sql += "ALTER TABLE \(trigger.table) \(action) TRIGGER \(trigger.qname);\n" }
         let owner = relationsByOid[trigger.tableOid]?.owner
         add(DumpObject(key: key, kind: .trigger, schema: trigger.schema, name: "\(trigger.tableName) \(trigger.name)", owner: owner,
                        section: .postData, sql: sql + "\n", dependencies: [ObjectKey(catalog: "pg_class", oid: trigger.tableOid)]))

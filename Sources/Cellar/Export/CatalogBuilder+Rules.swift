@@ -15,12 +15,7 @@ extension CatalogBuilder {
         represented[key] = key
         // pg_get_ruledef ends the statement with its own semicolon.
         var sql = rule.definition.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
-        switch rule.enabled {
-        case "D": sql += "\nALTER TABLE \(rule.table) DISABLE RULE \(rule.qname);\n"
-        case "R": sql += "\nALTER TABLE \(rule.table) ENABLE REPLICA RULE \(rule.qname);\n"
-        case "A": sql += "\nALTER TABLE \(rule.table) ENABLE ALWAYS RULE \(rule.qname);\n"
-        default: break
-        }
+        if let action = Self.enableAction(rule.enabled) { sql += "\nALTER TABLE \(rule.table) \(action) RULE \(rule.qname);\n" }
         let owner = relationsByOid[rule.tableOid]?.owner
         add(DumpObject(key: key, kind: .rule, schema: rule.schema, name: "\(rule.tableName) \(rule.name)", owner: owner,
                        section: .postData, sql: sql + "\n", dependencies: [ObjectKey(catalog: "pg_class", oid: rule.tableOid)]))

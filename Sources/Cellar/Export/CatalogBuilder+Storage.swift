@@ -88,13 +88,7 @@ extension CatalogBuilder {
     mutating func addPartitionTriggerState(_ trigger: PartitionTriggerStateRow) {
         let key = ObjectKey(catalog: "pg_trigger", oid: trigger.oid)
         represented[key] = key
-        let action: String
-        switch trigger.enabled {
-        case "D": action = "DISABLE"
-        case "R": action = "ENABLE REPLICA"
-        case "A": action = "ENABLE ALWAYS"
-        default: action = "ENABLE"
-        }
+        let action = Self.enableAction(trigger.enabled) ?? "ENABLE"
         let foreign = trigger.tableKind == "f" ? "FOREIGN " : ""
         let owner = relationsByOid[trigger.tableOid]?.owner
         add(DumpObject(key: key, kind: .trigger, schema: trigger.schema, name: "\(trigger.tableName) \(trigger.name)", owner: owner,

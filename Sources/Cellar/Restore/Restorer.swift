@@ -19,12 +19,10 @@ public struct Restorer: Sendable {
         /// A file: its footer, header and table of contents are checked
         /// before anything connects, and its entries read in any order.
         case file(String)
-        /// An archive read at offsets: a backup in a repository
-        /// (``RepositorySource``), checked and read as a file is.
-        case archive(any RandomAccessSource)
         /// A pipe or standard input: entries are checked as they stream.
         case stream(ByteSource)
-        /// Like a file, through any random-access source (a decrypting view).
+        /// Like a file, through any random-access source: a decrypting view,
+        /// a backup in a repository (``RepositorySource``).
         case randomAccess(any RandomAccessSource)
     }
 
@@ -67,22 +65,10 @@ public struct Restorer: Sendable {
         LargeBuffers.returnToTheSystemWhenFreed()
         let database = try targetDatabaseName()
         switch source {
-        case .file, .randomAccess, .archive:
-            let reader: ArchiveReader
-            switch source {
-            case .randomAccess(let input), .archive(let input): reader = try ArchiveReader(source: input)
-            case .file(let path): reader = try ArchiveReader(path: path)
-            case .stream: preconditionFailure("handled below")
-            }
-            logger.debug("table of contents read: \(reader.entries.count) entries; resident memory \(ResidentMemory.description)")
-            // The whole file, before anything from it runs; a stream relies on
-            // the header's own checksum and each entry's instead.
-            try reader.verifyContentDigest()
-            logger.debug("the file matches its footer's SHA-256")
-            let plan = RestorePlan(header: reader.header, options: options)
-            return try prepareAndRun(plan: plan, database: database, started: started) { run in
-                try run.restoreFile(reader)
-            }
+        case .file(let path):
+            return try restore(from: ArchiveReader(path: path), database: database, started: started)
+        case .randomAccess(let input):
+            return try restore(from: ArchiveReader(source: input), database: database, started: started)
         case .stream(let input):
             let reader = try ArchiveStreamReader(source: input)
             let plan = RestorePlan(header: reader.header, options: options)
@@ -92,7 +78,7 @@ public struct Restorer: Sendable {
         }
     }
 
-    /// Restores from an archive read at offsets: a file, or a backup.
+    /// Restores from an archive read at offsets: a file, an age file, a backup.
     private func restore(from reader: ArchiveReader, database: String, started: Date) throws -> RestoreSummary {
         logger.debug("table of contents read: \(reader.entries.count) entries; resident memory \(ResidentMemory.description)")
         // The whole file, before anything from it runs; a stream relies on
