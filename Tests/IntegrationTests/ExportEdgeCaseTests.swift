@@ -281,4 +281,20 @@ struct ExportEdgeCaseTests {
             _ = try TestServer.withConnection(database: database) { try $0.execute("DROP TABLE breweries") }
         }
     }
+
+    @Test("an inheritance child's generated column that its parent generates restores (PostgreSQL's regression database has one)")
+    func inheritedGeneratedColumn() throws {
+        try TestServer.withScratchDatabase("pgc_gen_inherit") { database in
+            try Support.psql(database, """
+                CREATE TABLE gparent (a int, b int GENERATED ALWAYS AS (a * 2) STORED);
+                CREATE TABLE gchild (a int NOT NULL, b int GENERATED ALWAYS AS (a * 2) STORED);
+                ALTER TABLE gchild INHERIT gparent;
+                INSERT INTO gchild (a) VALUES (1), (2);
+                INSERT INTO gparent (a) VALUES (5);
+                """)
+            try Self.roundTrip(database) { result throws in
+                #expect(try Self.count(result.restored, "SELECT sum(b) AS n FROM gparent") == 16)
+            }
+        }
+    }
 }

@@ -3,6 +3,14 @@
 extension CatalogBuilder {
     // MARK: - Sequences
 
+    /// Whether a parent generates this column with the same expression.
+    func inheritsGeneration(_ column: ColumnRow, expression: String, parents: [UInt32]) -> Bool {
+        guard column.inhcount > 0 else { return false }
+        return parents.contains { parent in
+            relationsByOid[parent]?.columns?.contains { $0.name == column.name && $0.generated == "s" && $0.defaultExpr == expression } ?? false
+        }
+    }
+
     mutating func addSequence(_ sequence: SequenceRow, value: (String, Bool)?) throws {
         let key = ObjectKey(catalog: "pg_class", oid: sequence.oid)
         represented[key] = key
@@ -72,7 +80,11 @@ extension CatalogBuilder {
             for column in columns where partition || column.islocal || (relation.parents ?? []).isEmpty {
                 var line = "    \(column.qname) \(column.type)"
                 if let collation = column.collation { line += " COLLATE \(collation)" }
-                if column.generated == "s", let expression = column.defaultExpr {
+                // A column a parent generates is generated in the child by
+                // INHERITS, which refuses the expression written again
+                // ("child column specifies generation expression"), as pg_dump 15 omits it.
+                if column.generated == "s", let expression = column.defaultExpr,
+                   partition || !inheritsGeneration(column, expression: expression, parents: relation.parentOids ?? []) {
                     line += " GENERATED ALWAYS AS (\(expression)) STORED"
                 }
                 if column.notnull { line += " NOT NULL" }
