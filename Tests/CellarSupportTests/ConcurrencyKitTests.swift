@@ -54,12 +54,19 @@ struct LockedTests {
         #expect(seen.current == 3)
     }
 
-    @Test("withLock(waitingFor:) runs its body again after each change until it returns a value")
+    @Test("withLock with a body that returns nil returns nil at once: only waitForValue waits")
+    func withLockDoesNotWait() {
+        let items = Locked<[Int]>([])
+        let taken: Int? = items.withLock { $0.popLast() }
+        #expect(taken == nil)
+    }
+
+    @Test("waitForValue runs its body again after each change until it returns a value")
     func waitsForValue() throws {
         let items = Locked<[Int]>([])
         let taken = Locked<Int?>(nil)
         let done = onThread {
-            let first = items.withLock(waitingFor: { $0.popLast() })
+            let first = items.waitForValue({ $0.popLast() })
             taken.withLock { $0 = first }
         }
         usleep(20_000)

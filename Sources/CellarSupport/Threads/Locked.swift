@@ -3,12 +3,12 @@ import Foundation
 /// A value shared by threads, behind one lock: every read and write goes
 /// through ``withLock(_:)``. A thread can also wait, the lock released, until
 /// another thread's change lets it go on (``withLock(when:_:)``,
-/// ``withLock(waitingFor:)``).
+/// ``waitForValue(_:)``).
 ///
 /// ```swift
 /// let counters = Locked((rows: 0, chunks: 0))
 /// counters.withLock { $0.rows += rows; $0.chunks += 1 }
-/// let rows = counters.withLock(\.rows)
+/// let rows = counters.withLock { $0.rows }
 /// ```
 ///
 /// This, ``BoundedQueue`` and ``SignalTrap`` are the only concurrency
@@ -24,7 +24,7 @@ public final class Locked<Value>: @unchecked Sendable {
     // has nothing to wait on). `waiters` too.
     private let condition = NSCondition()
     private var value: Value
-    /// Threads waiting in `withLock(when:)` or `withLock(waitingFor:)`: a
+    /// Threads waiting in `withLock(when:)` or `waitForValue(_:)`: a
     /// change wakes them only when there are any.
     private var waiters = 0
 
@@ -51,7 +51,7 @@ public final class Locked<Value>: @unchecked Sendable {
     /// - Returns: What `body` returns.
     /// - Throws: What `body` throws.
     public func withLock<R>(when isReady: (Value) -> Bool, _ body: (inout Value) throws -> R) rethrows -> R {
-        try withLock(waitingFor: { value in isReady(value) ? .some(try body(&value)) : nil })
+        try waitForValue({ value in isReady(value) ? .some(try body(&value)) : nil })
     }
 
     /// Runs `body` with the lock held until it returns a value: each time it
@@ -63,7 +63,7 @@ public final class Locked<Value>: @unchecked Sendable {
     ///
     /// - Returns: The first value `body` returns.
     /// - Throws: What `body` throws; a change it made before returning nil is kept.
-    public func withLock<R>(waitingFor body: (inout Value) throws -> R?) rethrows -> R {
+    public func waitForValue<R>(_ body: (inout Value) throws -> R?) rethrows -> R {
         condition.lock()
         defer { unlockAfterChange() }
         while true {
