@@ -131,8 +131,15 @@ public struct ExportCommand: ParsableCommand {
             summary = try run(to: FileDescriptorOutput.standardOutput())
         } else {
             let file = try AtomicFileWriter(path: output, mode: 0o600)
-            let cleanup = InterruptCleanup(temporaryPath: file.temporaryPath)
-            defer { cleanup.cancel() }
+            // An interrupted export leaves nothing behind; the target path is
+            // untouched either way. The server ends the export's transactions
+            // when the connections drop.
+            let temporaryPath = file.temporaryPath
+            let trap = SignalTrap { _ in
+                unlink(temporaryPath)
+                Diagnostics.printError("pgcellar: export interrupted; nothing was written to the target")
+            }
+            defer { trap.cancel() }
             do {
                 summary = try run(to: file)
                 try file.commit()
@@ -172,36 +179,6 @@ public struct ExportCommand: ParsableCommand {
                 ByteCount.text(summary.uncompressedBytes), ByteCount.text(summary.archiveBytes), ratio, summary.durationSeconds)
                 + (recipients.isEmpty ? "" : ", encrypted with age to \(recipients.count) recipient\(recipients.count == 1 ? "" : "s")"))
         }
-    }
-}
-
-/// Removes the temporary file when the export is interrupted (SIGINT,
-/// SIGTERM), so a killed export leaves nothing behind; the target path is
-/// untouched either way.
-final class InterruptCleanup: @unchecked Sendable {
-    // @unchecked Sendable: the sources are created here and only cancelled
-    // afterwards; the path is immutable.
-    private let sources: [DispatchSourceSignal]
-
-    init(temporaryPath: String) {
-        let path = temporaryPath
-        sources = [SIGINT, SIGTERM, SIGHUP].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                unlink(path)
-                Diagnostics.printError("pgcellar: export interrupted; nothing was written to the target")
-                // The server ends the export's transactions when the connections drop.
-                _exit(128 + number)
-            }
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() {
-        for source in sources { source.cancel() }
-        for number in [SIGINT, SIGTERM, SIGHUP] { signal(number, SIG_DFL) }
     }
 }
 

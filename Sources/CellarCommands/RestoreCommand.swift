@@ -163,23 +163,17 @@ public struct RestoreCommand: ParsableCommand {
 
 /// Restore's progress: COPY bytes loaded against the archive's total (when
 /// restoring from a file), rows and an ETA.
-final class RestoreTerminalProgress: RestoreProgressObserver, @unchecked Sendable {
-    // @unchecked Sendable: `total` is guarded by `lock`.
-    private let lock = NSLock()
-    private var total: UInt64?
+final class RestoreTerminalProgress: RestoreProgressObserver, Sendable {
+    private let total = Locked<UInt64?>(nil)
     private let line = ProgressLine()
 
     func restoreStarted(totalBytes: UInt64?) {
-        lock.lock()
-        total = totalBytes
-        lock.unlock()
+        total.withLock { $0 = totalBytes }
         line.start()
     }
 
     func restoreProgress(rows: Int, bytes: UInt64) {
-        lock.lock()
-        let total = self.total
-        lock.unlock()
+        let total = self.total.current
         let fraction = total.flatMap { $0 > 0 ? min(1, Double(bytes) / Double($0)) : nil }
         line.draw(fraction: fraction) { "\(ByteCount.text(bytes)) loaded  \(ProgressLine.count(rows)) rows" }
     }
@@ -191,54 +185,28 @@ final class RestoreTerminalProgress: RestoreProgressObserver, @unchecked Sendabl
 /// (SIGINT, SIGTERM, SIGHUP), as a failed restore does, unless --keep-on-error;
 /// or, given `interruptedAction`, runs that instead (a drill drops its scratch
 /// database by OID). Then the signal takes its default course.
-final class RestoreInterruptCleanup: @unchecked Sendable {
-    // @unchecked Sendable: `database` is guarded by `lock`; the rest is
-    // immutable after init.
-    private let lock = NSLock()
-    private var database: String?
-    private let target: ConnectionTarget
-    private let keep: Bool
-    private let logger: Logger
-    private let sources: [DispatchSourceSignal]
-    private let interruptedAction: (@Sendable () -> Void)?
-
-    private static let signals = [SIGINT, SIGTERM, SIGHUP]
+final class RestoreInterruptCleanup: Sendable {
+    /// The database `--create` made, once it exists.
+    private let database: Locked<String?>
+    private let trap: SignalTrap
 
     init(target: ConnectionTarget, keep: Bool, logger: Logger, interruptedAction: (@Sendable () -> Void)? = nil) {
-        self.target = target
-        self.keep = keep
-        self.logger = logger
-        self.interruptedAction = interruptedAction
-        sources = Self.signals.map { number in
-            signal(number, SIG_IGN)
-            return DispatchSource.makeSignalSource(signal: number, queue: .global())
-        }
-        for (number, source) in zip(Self.signals, sources) {
-            source.setEventHandler { [weak self] in
-                self?.interrupted()
-                signal(number, SIG_DFL)
-                // To the process, not this thread: libdispatch's threads
-                // block signals, so raise() here would leave it pending.
-                kill(getpid(), number)
+        let database = Locked<String?>(nil)
+        self.database = database
+        trap = SignalTrap { _ in
+            if let interruptedAction {
+                interruptedAction()
+            } else {
+                Self.interrupted(created: database.withLock { $0 }, target: target, keep: keep, logger: logger)
             }
-            source.resume()
         }
     }
 
     func created(_ name: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        database = name
+        database.withLock { $0 = name }
     }
 
-    private func interrupted() {
-        if let interruptedAction {
-            interruptedAction()
-            return
-        }
-        lock.lock()
-        let database = self.database
-        lock.unlock()
+    private static func interrupted(created database: String?, target: ConnectionTarget, keep: Bool, logger: Logger) {
         guard let database, !keep else {
             Diagnostics.printError("pgcellar: restore interrupted")
             return
@@ -252,7 +220,6 @@ final class RestoreInterruptCleanup: @unchecked Sendable {
     }
 
     func cancel() {
-        for source in sources { source.cancel() }
-        for number in Self.signals { signal(number, SIG_DFL) }
+        trap.cancel()
     }
 }
