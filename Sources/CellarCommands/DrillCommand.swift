@@ -156,13 +156,11 @@ public struct DrillCommand: ParsableCommand {
 }
 
 /// The scratch database, handed from the drill to the signal handler.
-private final class ScratchHolder: @unchecked Sendable {
-    // @unchecked Sendable: `value` is guarded by `lock`.
-    private let lock = NSLock()
-    private var value: ScratchDatabase?
+private final class ScratchHolder: Sendable {
+    private let value = Locked<ScratchDatabase?>(nil)
 
     var database: ScratchDatabase? {
-        get { lock.lock(); defer { lock.unlock() }; return value }
-        set { lock.lock(); defer { lock.unlock() }; value = newValue }
+        get { value.current }
+        set { value.withLock { $0 = newValue } }
     }
 }
