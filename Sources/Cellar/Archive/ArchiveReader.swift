@@ -598,24 +598,17 @@ final class CountingInput {
 }
 
 /// A few decompressed blocks, shared by the threads reading one archive.
-final class BlockCache: @unchecked Sendable {
-    // @unchecked Sendable: `lock` guards `blocks`.
-    private let lock = NSLock()
-    private var blocks: [(offset: UInt64, content: [UInt8])] = []
+final class BlockCache: Sendable {
+    private let blocks = Locked<[(offset: UInt64, content: [UInt8])]>([])
     private let capacity = 8
 
     func block(at offset: UInt64, _ load: () throws -> [UInt8]) throws -> [UInt8] {
-        lock.lock()
-        if let found = blocks.first(where: { $0.offset == offset }) {
-            lock.unlock()
-            return found.content
-        }
-        lock.unlock()
+        if let found = blocks.withLock({ $0.first { $0.offset == offset } }) { return found.content }
         let content = try load()
-        lock.lock()
-        defer { lock.unlock() }
-        if blocks.count >= capacity { blocks.removeFirst() }
-        blocks.append((offset, content))
+        blocks.withLock { blocks in
+            if blocks.count >= capacity { blocks.removeFirst() }
+            blocks.append((offset, content))
+        }
         return content
     }
 }
