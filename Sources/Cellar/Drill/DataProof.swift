@@ -154,24 +154,18 @@ struct DataProof: Sendable {
 }
 
 /// Outcomes collected from the workers, by table index.
-private final class Outcomes: @unchecked Sendable {
-    // @unchecked Sendable: `values` is guarded by `lock`.
-    private let lock = NSLock()
-    private var values: [DataProof.Outcome?]
+private final class Outcomes: Sendable {
+    private let values: Locked<[DataProof.Outcome?]>
 
-    init(count: Int) { values = Array(repeating: nil, count: count) }
+    init(count: Int) { values = Locked(Array(repeating: nil, count: count)) }
 
     func set(_ index: Int, _ outcome: DataProof.Outcome) {
-        lock.lock()
-        values[index] = outcome
-        lock.unlock()
+        values.withLock { $0[index] = outcome }
     }
 
     /// Every outcome, in table order; a table no worker reached (after a
     /// worker failed) is left out: the failure is reported instead.
     var all: [DataProof.Outcome] {
-        lock.lock()
-        defer { lock.unlock() }
-        return values.compactMap { $0 }
+        values.withLock { $0.compactMap { $0 } }
     }
 }
