@@ -33,6 +33,11 @@ public final class SignalTrap: Sendable {
         var sources: [any DispatchSourceSignal] = []
     }
 
+    /// A serial queue of its own, not `.global()`: libdispatch gives such a
+    /// queue a thread even when every thread of the global pool is busy (a
+    /// test process running blocking work there starved the handler).
+    private static let queue = DispatchQueue(label: "pgcellar-signals")
+
     private let signals: [Int32]
     private let cleanup: @Sendable (Int32) -> Void
     private let state = Locked(State())
@@ -50,7 +55,7 @@ public final class SignalTrap: Sendable {
             // the signal's handler, so the default action (ending the
             // process) would come first; the disposition must be SIG_IGN.
             signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            let source = DispatchSource.makeSignalSource(signal: number, queue: Self.queue)
             source.setEventHandler { [weak self] in self?.caught(number) }
             return source
         }
