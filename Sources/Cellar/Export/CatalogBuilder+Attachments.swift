@@ -1,3 +1,5 @@
+import PostgresClient
+
 // What COMMENT ON and SECURITY LABEL ON attach to: the objects registered
 // with `commentable`. A comment or label on an object the export writes but
 // did not register would be lost without a word: it is refused instead, as
@@ -59,7 +61,7 @@ extension CatalogBuilder {
                 let part = "label:\(label.sub):\(label.provider)"
                 add(DumpObject(key: target.key.with(part: part), kind: .securityLabel, schema: target.schema, name: name,
                                owner: target.owner, section: target.section,
-                               sql: "SECURITY LABEL FOR \(label.qprovider) ON \(what) IS \(sqlLiteral(label.label));\n\n",
+                               sql: "SECURITY LABEL FOR \(label.qprovider) ON \(what) IS \(try SQLQuoting.literal(label.label));\n\n",
                                dependencies: [target.key]))
             }
         }

@@ -1,3 +1,5 @@
+import PostgresClient
+
 // Owners, privileges, default privileges and comments. Role names stay raw
 // in `roles` and in each object's `owner`; SQL quotes them through
 // `roleQuoting`.
@@ -106,7 +108,7 @@ extension CatalogBuilder {
             case .target(let target, let what, let name):
                 let part = description.sub == 0 ? "comment" : "comment:\(description.sub)"
                 add(DumpObject(key: target.key.with(part: part), kind: .comment, schema: target.schema, name: name, owner: target.owner,
-                               section: target.section, sql: "COMMENT ON \(what) IS \(sqlLiteral(description.description));\n\n",
+                               section: target.section, sql: "COMMENT ON \(what) IS \(try SQLQuoting.literal(description.description));\n\n",
                                dependencies: [target.key]))
             }
         }

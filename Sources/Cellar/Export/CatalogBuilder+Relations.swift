@@ -1,3 +1,5 @@
+import PostgresClient
+
 // Sequences, tables, views and materialized views.
 
 extension CatalogBuilder {
@@ -46,7 +48,7 @@ extension CatalogBuilder {
         if let (last, called) = value {
             add(DumpObject(key: key.with(part: "set"), kind: .sequenceSet, schema: sequence.schema, name: sequence.name,
                            owner: sequence.owner, section: .data,
-                           sql: "SELECT pg_catalog.setval(\(sqlLiteral(sequence.qname)), \(last), \(called));\n\n", dependencies: [key]))
+                           sql: "SELECT pg_catalog.setval(\(try SQLQuoting.literal(sequence.qname)), \(last), \(called));\n\n", dependencies: [key]))
         }
         commentable("pg_class", sequence.oid, CommentTarget(target: "SEQUENCE \(sequence.qname)", key: key, section: .preData,
                                                             schema: sequence.schema, name: "SEQUENCE \(sequence.name)", owner: sequence.owner))
@@ -71,7 +73,7 @@ extension CatalogBuilder {
             sql = "CREATE VIEW \(relation.qname)\(options) AS\n\(Self.trimmedViewDefinition(relation.viewdef))\n;\n"
         case "m":
             keyword = .materializedView
-            let access = relation.accessMethod.map { $0 == "heap" ? "" : " USING \(quoteIdent($0))" } ?? ""
+            let access = try relation.accessMethod.map { $0 == "heap" ? "" : " USING \(try SQLQuoting.identifier($0))" } ?? ""
             let options = relation.reloptions.map { " WITH (\($0.joined(separator: ", ")))" } ?? ""
             sql = "CREATE MATERIALIZED VIEW \(relation.qname)\(access)\(options) AS\n\(Self.trimmedViewDefinition(relation.viewdef))\n  WITH NO DATA;\n"
         default:
@@ -112,7 +114,7 @@ extension CatalogBuilder {
                 sql += "\nINHERITS (\(parents.joined(separator: ", ")))"
             }
             if let partkey = relation.partkey { sql += "\nPARTITION BY \(partkey)" }
-            if let access = relation.accessMethod, access != "heap" { sql += "\nUSING \(quoteIdent(access))" }
+            if let access = relation.accessMethod, access != "heap" { sql += "\nUSING \(try SQLQuoting.identifier(access))" }
             let options = (relation.reloptions ?? []) + (relation.toastoptions ?? []).map { "toast.\($0)" }
             if !options.isEmpty { sql += "\nWITH (\(options.joined(separator: ", ")))" }
             sql += ";\n"

@@ -159,9 +159,9 @@ struct CatalogBuilder {
         try buildForeignData(checks: checksByRelation)
         for index in indexes where index.replicaIdentity || index.clustered { indexOptions[index.oid] = index }
         for constraint in constraints where constraint.relationOid != 0 && includedRelations.contains(constraint.relationOid) {
-            addConstraint(constraint)
+            try addConstraint(constraint)
         }
-        for index in indexes where includedRelations.contains(index.tableOid) { addIndex(index) }
+        for index in indexes where includedRelations.contains(index.tableOid) { try addIndex(index) }
         for index in indexes where includedRelations.contains(index.tableOid) { addIndexAttach(index) }
         for trigger in triggers where includedRelations.contains(trigger.tableOid) && !excluded("pg_trigger", trigger.oid) {
             addTrigger(trigger)

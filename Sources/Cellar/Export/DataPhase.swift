@@ -107,7 +107,7 @@ final class DataPhase: Sendable {
                 try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 // > SET TRANSACTION SNAPSHOT: [...] must be executed before the
                 // > first query or data-modification statement of the transaction.
-                try connection.execute("SET TRANSACTION SNAPSHOT \(sqlLiteral(snapshot))")
+                try connection.execute("SET TRANSACTION SNAPSHOT \(try connection.escapeLiteral(snapshot))")
             }
             defer { if index != 0 { connection.close() } }
             while let table = takeTable() {

@@ -109,7 +109,7 @@ public final class Exporter {
         let writer = try ArchiveWriter(sink: sink, header: header, level: options.level)
         var ids = EntryIDs()
         try writer.append(ArchiveEntry(id: ids.next(), kind: .settings, section: .preData, name: "session settings"),
-                          sql: Self.preamble(header: header))
+                          sql: try Self.preamble(header: header))
 
         // Pre-data.
         let sorted = DependencyOrder.sort(catalog.objects)
@@ -161,7 +161,7 @@ public final class Exporter {
             try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             // > SET TRANSACTION SNAPSHOT: [...] must be executed before the
             // > first query or data-modification statement of the transaction.
-            try connection.execute("SET TRANSACTION SNAPSHOT \(sqlLiteral(snapshot))")
+            try connection.execute("SET TRANSACTION SNAPSHOT \(try connection.escapeLiteral(snapshot))")
             return connection
         } catch {
             connection.close()
@@ -174,7 +174,7 @@ public final class Exporter {
         let encoding = connection.parameterStatus("server_encoding") ?? "UTF8"
         try connection.execute("""
             SELECT pg_catalog.set_config('search_path', '', false);
-            SET client_encoding = \(sqlLiteral(encoding));
+            SET client_encoding = \(try connection.escapeLiteral(encoding));
             SET statement_timeout = 0;
             SET lock_timeout = 0;
             SET idle_in_transaction_session_timeout = 0;
@@ -248,7 +248,7 @@ public final class Exporter {
     }
 
     /// The script's first entry: pg_dump's session settings.
-    static func preamble(header: ArchiveHeader) -> String {
+    static func preamble(header: ArchiveHeader) throws -> String {
         let name = header.database.name.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
         return """
             --
@@ -259,7 +259,7 @@ public final class Exporter {
             SET statement_timeout = 0;
             SET lock_timeout = 0;
             SET idle_in_transaction_session_timeout = 0;
-            SET client_encoding = \(sqlLiteral(header.database.encoding));
+            SET client_encoding = \(try SQLQuoting.literal(header.database.encoding));
             SET standard_conforming_strings = on;
             SELECT pg_catalog.set_config('search_path', '', false);
             SET check_function_bodies = false;

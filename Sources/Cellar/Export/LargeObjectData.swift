@@ -65,7 +65,7 @@ struct LargeObjectData {
                 if !bytes.isEmpty {
                     if members.last != oid { members.append(oid) }
                     hasher.update(bytes)
-                    sql += "SELECT pg_catalog.lo_put('\(oid)', \(offset), \(sqlLiteral(piece))::bytea);\n"
+                    sql += "SELECT pg_catalog.lo_put('\(oid)', \(offset), \(try connection.escapeLiteral(piece))::bytea);\n"
                     offset += Int64(bytes.count)
                 }
                 if bytes.count < pieceSize { break }
