@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "pgcellar", targets: ["pgcellar"]),
         .library(name: "PostgresClient", targets: ["PostgresClient"]),
         .library(name: "Cellar", targets: ["Cellar"]),
+        /// For Tests/Fuzz, a package of its own that reads archives from memory.
+        .library(name: "CellarSupport", targets: ["CellarSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
