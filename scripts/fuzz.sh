@@ -58,7 +58,8 @@ fi
 
 mkdir -p "$scratch/corpus" "$scratch/findings"
 log=$scratch/fuzz.log
-before=$(find "$scratch/findings" -type f | wc -l)
+marker=$scratch/.fuzz-started
+touch "$marker"
 info "fuzzing: at most $runs runs (0: no limit) and $max_time s; log in $log"
 started=$(date +%s)
 status=0
@@ -66,14 +67,14 @@ status=0
 # detect_leaks=0: the Swift runtime's caches read as leaks at exit.
 ASAN_OPTIONS=detect_leaks=0:${ASAN_OPTIONS:-} "$fuzzer" "$scratch/corpus" Tests/Fuzz/corpus \
   -runs="$([ "$runs" -eq 0 ] && echo -1 || echo "$runs")" -max_total_time="$max_time" -timeout=20 -rss_limit_mb=3072 -malloc_limit_mb=768 -max_len=65536 \
-  -artifact_prefix="$scratch/findings/" -print_final_stats=1 >"$log" 2>&1 || status=$?
+  -dict=Tests/Fuzz/archive.dict -artifact_prefix="$scratch/findings/" -print_final_stats=1 >"$log" 2>&1 || status=$?
 elapsed=$(( $(date +%s) - started ))
 done_runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-after=$(find "$scratch/findings" -type f | wc -l)
-if [ "$status" -ne 0 ] || [ "$after" -gt "$before" ]; then
+found=$(find "$scratch/findings" -type f -newer "$marker" | head -1)
+if [ "$status" -ne 0 ] || [ -n "$found" ]; then
   grep -E '^(==[0-9]+==ERROR|SUMMARY|Fatal error|.*: Fatal error)' "$log" | head -5 >&2 || true
-  info "FOUND a crash after ${done_runs:-?} runs in ${elapsed}s: $(find "$scratch/findings" -type f -newer "$log" | head -1)"
-  info "reproduce with: $fuzzer <that file>"
+  info "FOUND a crash after ${done_runs:-?} runs in ${elapsed}s: ${found:-see $log}"
+  info "reproduce with: $fuzzer ${found:-<the input>}"
   exit 1
 fi
 info "ran ${done_runs:-?} inputs in ${elapsed}s; nothing found"

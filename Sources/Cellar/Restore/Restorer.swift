@@ -609,7 +609,10 @@ final class RestoreRun: @unchecked Sendable {
         while let entry = current, !context.isCancelled {
             if filter.includes(entry) && plan.includes(entry) {
                 if entry.data != nil {
-                    var rows = queue.buffer(capacity: Int(entry.uncompressedSize))
+                    // The archive's size, within the largest chunk the writer cuts
+                    // (a crafted size must not reserve more; a real row larger
+                    // than that still fits, by growing).
+                    var rows = queue.buffer(capacity: Int(min(entry.uncompressedSize, 256 << 20)))
                     try state.reader.readCopyRows { rows.append(contentsOf: $0) }
                     guard queue.put(ChunkQueue.Chunk(entry: entry, rows: rows)) else { return }
                     state.chunks += 1
