@@ -128,6 +128,9 @@ public struct RestoreCommand: ParsableCommand {
             case .randomAccess(let input): source = .randomAccess(input)
             }
             summary = try restorer.restore(from: source)
+            // From here a signal must not drop what was restored.
+            interrupt.succeeded()
+            TestPause.reached("restore-succeeded")
         } catch {
             if outputOptions.json {
                 printJSON(["ok": false, "error": "\(error)"] as [String: Any])
@@ -196,6 +199,8 @@ final class RestoreInterruptCleanup: @unchecked Sendable {
     // immutable after init.
     private let lock = NSLock()
     private var database: String?
+    /// The database a successful restore created: never dropped.
+    private var restored: String?
     private let target: ConnectionTarget
     private let keep: Bool
     private let logger: Logger
@@ -217,9 +222,15 @@ final class RestoreInterruptCleanup: @unchecked Sendable {
             source.setEventHandler { [weak self] in
                 self?.interrupted()
                 signal(number, SIG_DFL)
-                // To the process, not this thread: libdispatch's threads
-                // block signals, so raise() here would leave it pending.
-                kill(getpid(), number)
+                // libdispatch reads signals through a signalfd, with the
+                // signal blocked: sent to the process it would stay pending
+                // (and come back to this source) whenever the main thread
+                // blocks it too. Unblocked here, it ends the process now.
+                var set = sigset_t()
+                sigemptyset(&set)
+                sigaddset(&set, number)
+                pthread_sigmask(SIG_UNBLOCK, &set, nil)
+                raise(number)
             }
             source.resume()
         }
@@ -231,14 +242,27 @@ final class RestoreInterruptCleanup: @unchecked Sendable {
         database = name
     }
 
+    /// The restore succeeded: a signal from now on drops nothing. Waits
+    /// for a drop that a signal already began.
+    func succeeded() {
+        lock.lock()
+        defer { lock.unlock() }
+        restored = database
+        database = nil
+    }
+
     private func interrupted() {
         if let interruptedAction {
             interruptedAction()
             return
         }
+        // Held through the drop, so that succeeded() cannot return meanwhile.
         lock.lock()
-        let database = self.database
-        lock.unlock()
+        defer { lock.unlock() }
+        if let restored {
+            Diagnostics.printError("pgcellar: interrupted after the restore into \(restored) succeeded; the database is kept")
+            return
+        }
         guard let database, !keep else {
             Diagnostics.printError("pgcellar: restore interrupted")
             return

@@ -16,6 +16,14 @@ public struct ExportOptions: Sendable {
     public var chunkSize: Int
     /// Threads compressing chunks; default max(2, jobs).
     public var compressionThreads: Int?
+    /// The database ACL the header records instead of the one the catalog
+    /// holds now: destroy revokes CONNECT before it exports, and records
+    /// the ACL from before, from its journal. `.some(nil)` is the default ACL.
+    public var recordedDatabasePrivileges: [ArchiveHeader.Privilege]??
+    /// Called once, as soon as every connection the export copies with is
+    /// open (from the thread that opened the last one); an error fails the
+    /// export. Destroy sets `ALLOW_CONNECTIONS false` here.
+    public var allConnectionsOpen: (@Sendable () throws -> Void)?
 
     public init(target: ConnectionTarget, jobs: Int = 1, level: Int = 3,
                 selection: ExportSelection = ExportSelection(), chunkSize: Int = 2 << 20, compressionThreads: Int? = nil) {
@@ -93,7 +101,11 @@ public final class Exporter {
         let helper = options.jobs > 1 ? try snapshotConnection(snapshot) : nil
         let catalog = try SchemaCatalog.read(connection, helper: helper, selection: options.selection, logger: logger)
         logger.debug("catalog read: \(catalog.objects.count) objects, \(catalog.tables.count) tables; resident memory \(ResidentMemory.description)")
-        let database = try DatabaseDescription.read(connection)
+        var database = try DatabaseDescription.read(connection)
+        if let recorded = options.recordedDatabasePrivileges {
+            database.privileges = recorded
+            database.grants = try DatabaseDescription.legacyGrantStatements(recorded, database: database.name, owner: database.owner)
+        }
         var header = ArchiveHeader(
             producer: "pgcellar \(PgCellarVersion.current)", snapshotTakenAt: takenAt, snapshotID: snapshot,
             server: .init(version: connection.serverVersion, versionNumber: connection.serverVersionNumber),
@@ -126,6 +138,8 @@ public final class Exporter {
             }, uniquingKeysWith: { first, _ in first }),
             rowDigestSeed: rowDigestSeed, progress: progress, logger: logger)
         logger.debug("pre-data written; resident memory \(ResidentMemory.description)")
+        // Without tables the data phase opens no connection of its own.
+        if catalog.tables.isEmpty { try options.allConnectionsOpen?() }
         let data = try dataPhase.run(main: connection)
         logger.debug("data written; resident memory \(ResidentMemory.description)")
         ids = dataPhase.ids
