@@ -107,6 +107,7 @@ let package = Package(
             dependencies: [
                 "Cellar", "CellarSupport", "CellarCommands", "ObjectStore",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(

@@ -10,18 +10,11 @@ public struct DestroyCommand: ParsableCommand {
         commandName: "destroy",
         abstract: "Export and verify the configured database, then drop it and its managed roles.",
         discussion: """
-        In an order that loses no write: revoke CONNECT so no new session starts (the
-        admin role excepted), terminate the database's sessions, export it to
-        --export-to, verify the export, drill it (restore it into a scratch database on
-        the same server or --drill-dsn, roles required, and compare rows and schema; see
-        pgcellar drill), then drop the database and the managed roles. Before revoking
-        anything, --yes proves the drill can run (the drill connection creates and drops
-        a probe database) and reports the database's pg_database_size, the room the
-        drill needs. A role that still owns or holds privileges on objects elsewhere
-        (pg_shdepend) is kept, and the run names those objects. Without --yes, it prints
-        what it would do and changes nothing. If the export, its verification or the
-        drill fails, connections are allowed again and nothing is dropped. An audit line
-        goes to stderr.
+        In an order that loses no write: revoke CONNECT so no new session starts (the admin role excepted), terminate the database's sessions, export it to --export-to, verify the export, drill it (restore it into a scratch database on the same server or --drill-dsn, roles required, and compare rows and schema; see pgcellar drill), then drop the database and the managed roles.
+
+        Before revoking anything, --yes proves the drill can run (the drill connection creates and drops a probe database) and reports the database's pg_database_size, the room the drill needs. A role that still owns or holds privileges on objects elsewhere (pg_shdepend) is kept, and the run names those objects.
+
+        Without --yes, it prints what it would do and changes nothing. If the export, its verification or the drill fails, connections are allowed again and nothing is dropped. An audit line goes to stderr. See docs/restore.md.
         """)
 
     @OptionGroup public var configFile: ConfigFileOption
