@@ -117,7 +117,8 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Cellar", "CellarSupport", "PostgresClient", "CellarCommands", "ObjectStore"]
+            dependencies: ["Cellar", "CellarSupport", "PostgresClient", "CellarCommands", "ObjectStore",
+                           .product(name: "Yams", package: "Yams")]
         ),
     ],
     swiftLanguageModes: [.v6]
