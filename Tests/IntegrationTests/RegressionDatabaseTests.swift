@@ -1,3 +1,4 @@
+import Cellar
 import Foundation
 import PostgresClient
 import Testing
@@ -42,22 +43,35 @@ struct RegressionDatabaseTests {
         }
     }
 
-    static func assertSame(_ source: String, _ restored: String, _ how: String) throws {
-        let expectedSchema = try ExportTestSupport.schemaDump(source)
-        let restoredSchema = try ExportTestSupport.schemaDump(restored)
-        #expect(expectedSchema == restoredSchema, "\(how): pg_dump --schema-only differs:\n\(briefDiff(expectedSchema, restoredSchema))")
-        let expected = try DatabaseFingerprint.of(source)
-        let actual = try DatabaseFingerprint.of(restored)
-        let differing = expected.tables.keys.sorted().filter { expected.tables[$0] != actual.tables[$0] }
-        #expect(differing.isEmpty, "\(how): rows differ in \(differing.count) table(s): \(differing.prefix(20).joined(separator: ", "))")
-        #expect(Set(expected.tables.keys) == Set(actual.tables.keys), "\(how): the restored database has other tables")
-        #expect(expected.sequences == actual.sequences, "\(how): sequence values differ")
-        let objects = try largeObjects(source)
-        #expect(!objects.isEmpty, "the regression database holds large objects")
-        #expect(objects == (try largeObjects(restored)), "\(how): large objects differ")
+    /// What the source looks like, read once for every copy compared with it.
+    struct Expected {
+        var schema: String
+        var fingerprint: DatabaseFingerprint
+        var largeObjects: [String: String]
+
+        init(_ source: String) throws {
+            schema = try ExportTestSupport.schemaDump(source)
+            fingerprint = try DatabaseFingerprint.of(source)
+            largeObjects = try RegressionDatabaseTests.largeObjects(source)
+        }
     }
 
-    @Test("export → verify → restore --create -j 2, and zstd -dc | psql: the same schema, rows and large objects as the source")
+    static func assertSame(_ expected: Expected, _ restored: String, _ how: String) throws {
+        let restoredSchema = try ExportTestSupport.schemaDump(restored)
+        #expect(expected.schema == restoredSchema, "\(how): pg_dump --schema-only differs:\n\(briefDiff(expected.schema, restoredSchema))")
+        let actual = try DatabaseFingerprint.of(restored)
+        let tables = expected.fingerprint.tables
+        let differing = tables.keys.sorted().filter { tables[$0] != actual.tables[$0] }
+        #expect(differing.isEmpty, "\(how): rows differ in \(differing.count) table(s): \(differing.prefix(20).joined(separator: ", "))")
+        #expect(Set(tables.keys) == Set(actual.tables.keys), "\(how): the restored database has other tables")
+        #expect(expected.fingerprint.sequences == actual.sequences, "\(how): sequence values differ")
+        #expect(!expected.largeObjects.isEmpty, "the regression database holds large objects")
+        #expect(expected.largeObjects == (try largeObjects(restored)), "\(how): large objects differ")
+    }
+
+    /// One test, so that the database is loaded once (pg_restore of the dump
+    /// takes most of the time).
+    @Test("export → verify → restore --create -j 2, and zstd -dc | psql: the same schema, rows and large objects as the source; the archive drills clean")
     func roundTrip() throws {
         let source = try Self.loadRegression()
         defer { dropDatabase(source) }
@@ -69,15 +83,29 @@ struct RegressionDatabaseTests {
         let verify = try Pgcellar.run(["verify", archive])
         try #require(verify.status == 0, "verify failed: \(verify.stderr)")
 
+        let expected = try Expected(source)
+
         let restored = TestServer.uniqueName("pgc_regression_restored")
         defer { dropDatabase(restored) }
         let restore = try Pgcellar.run(["restore", archive, "--dbname", "\(try TestServer.dsn()) dbname=\(restored)", "--create", "-j", "2"])
         try #require(restore.status == 0, "restore failed: \(restore.stderr)")
-        try Self.assertSame(source, restored, "restore -j 2")
+        try Self.assertSame(expected, restored, "restore -j 2")
 
         try TestServer.withScratchDatabase("pgc_regression_psql") { viaPsql in
             try ExportTestSupport.restoreWithZstdAndPsql(archive, into: viaPsql)
-            try Self.assertSame(source, viaPsql, "zstd -dc | psql")
+            try Self.assertSame(expected, viaPsql, "zstd -dc | psql")
         }
+
+        // Issue 11: the drill restores it again and proves every table, large
+        // object and schema object.
+        let drill = try Pgcellar.run(["drill", archive, "--server", try TestServer.dsn(), "-j", "2", "--json"])
+        #expect(drill.status == 0, "drill failed: \(drill.stdout)\n\(drill.stderr.suffix(4000))")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(drill.stdout.utf8)) as? [String: Any], "not JSON: \(drill.stdout)")
+        #expect((report["mismatches"] as? [Any])?.isEmpty == true, "\(report["mismatches"] ?? "")")
+        let verification = try ArchiveVerifier.verify(path: archive)
+        #expect((report["tables"] as? [Any])?.count == verification.tables)
+        #expect(report["rows"] as? Int == verification.rows)
+        #expect(report["largeObjects"] as? Int == expected.largeObjects.count)
+        #expect(report["scratchDropped"] as? Bool == true)
     }
 }
