@@ -37,6 +37,14 @@ struct CatalogBuilder {
     var skippedIndexes = Set<UInt32>()
     /// Large objects whose bytes the data phase writes, in oid order.
     var largeObjects: [UInt32] = []
+    /// Parts of other objects' statements that a dependency cycle can split
+    /// out (an inline CHECK, a view's query), by the catalog object they are.
+    var detachable: [ObjectKey: DetachablePart] = [:]
+    /// What each detachable part depends on, kept from its owner's
+    /// dependencies until ``repairDependencyCycles()`` knows the cycles.
+    var detachedDependencies: [ObjectKey: Set<ObjectKey>] = [:]
+    /// Views split by a cycle: view oid → the RULE entry that defines them.
+    var splitViews: [UInt32: ObjectKey] = [:]
 
     struct CommentTarget {
         var target: String
@@ -180,9 +188,11 @@ struct CatalogBuilder {
 
         clock.lap("built relations and post-data objects")
         try buildLargeObjects()
+        try addDependencies(dependencies)
+        repairDependencyCycles()
+        // After the repair: a comment on a split-out CHECK waits for its entry.
         try addComments()
         try addSecurityLabels()
-        try addDependencies(dependencies)
         try refuseViewsInCycles()
         dependOnShellTypes()
         clock.lap("added comments and dependencies")
