@@ -8,12 +8,6 @@ import PostgresClient
 /// the SHA-256 of its bytes compared with what the export recorded after
 /// the object's last piece (`-- large object OID: N bytes, SHA-256 HEX`).
 struct LargeObjectProof {
-    struct Expected: Equatable {
-        var oid: UInt32
-        var size: Int64
-        var sha256: String
-    }
-
     let archive: ArchiveReader
     let logger: Logger
 
@@ -22,28 +16,18 @@ struct LargeObjectProof {
     static let pieceSize = 128 * 1024
 
     /// The archive's large objects, in oid order, from its `BLOBS` entries.
-    func expected() throws -> [Expected] {
-        var objects: [Expected] = []
+    func expected() throws -> [LargeObjectRecord] {
+        var objects: [LargeObjectRecord] = []
         for entry in archive.entries where entry.kind == .largeObjectData {
             // An entry holds about a chunk of SQL at most (LargeObjectData).
-            for line in try archive.sql(entry).split(separator: "\n") where line.hasPrefix(Self.recordPrefix) {
-                guard let object = Self.parseRecord(line) else {
+            for line in try archive.sql(entry).split(separator: "\n") where line.hasPrefix(LargeObjectRecord.prefix) {
+                guard let object = LargeObjectRecord(line: line) else {
                     throw DrillError("the archive's entry \(entry.name) records a large object in a form this pgcellar does not read: \(line.prefix(120))")
                 }
                 objects.append(object)
             }
         }
         return objects.sorted { $0.oid < $1.oid }
-    }
-
-    static let recordPrefix = "-- large object "
-
-    /// `-- large object 2121: 5 bytes, SHA-256 2cf2...` as its parts.
-    static func parseRecord(_ line: Substring) -> Expected? {
-        let fields = line.dropFirst(recordPrefix.count).split(separator: " ")
-        guard fields.count == 5, fields[0].hasSuffix(":"), fields[2] == "bytes,", fields[3] == "SHA-256",
-              let oid = UInt32(fields[0].dropLast()), let size = Int64(fields[1]), fields[4].count == 64 else { return nil }
-        return Expected(oid: oid, size: size, sha256: String(fields[4]))
     }
 
     /// Reads every expected object back on `connection` (the scratch
@@ -80,11 +64,7 @@ struct LargeObjectProof {
         let hasher = try SHA256()
         var offset: Int64 = 0
         while true {
-            let result = try connection.query("SELECT pg_catalog.lo_get($1::pg_catalog.oid, $2::pg_catalog.int8, $3::pg_catalog.int4)",
-                                              ["\(oid)", "\(offset)", "\(Self.pieceSize)"])
-            guard let text = try result.scalar(), text.hasPrefix("\\x"), let bytes = Hex.decode(String(text.dropFirst(2))) else {
-                throw DrillError("large object \(oid): lo_get at offset \(offset) returned no bytea in hex")
-            }
+            let bytes = try LargeObjectData.readPiece(oid, offset: offset, size: Self.pieceSize, on: connection).bytes
             hasher.update(bytes)
             offset += Int64(bytes.count)
             if bytes.count < Self.pieceSize { return (offset, Hex.encode(hasher.finalize())) }

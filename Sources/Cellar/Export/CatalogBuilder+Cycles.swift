@@ -26,9 +26,9 @@ extension CatalogBuilder {
     /// into an entry of its own, as pg_dump does; the others' dependencies
     /// become their owners'.
     mutating func repairDependencyCycles() {
-        var index: [ObjectKey: Int] = [:]
-        for (position, object) in objects.enumerated() { index[object.key] = position }
-        var edges = objects.map { object in object.dependencies.compactMap { $0 == object.key ? nil : index[$0] } }
+        let graph = DependencyGraph.edges(of: objects)
+        let index = graph.index
+        var edges = graph.edges
         let parts = detachedDependencies.keys.sorted()
         for part in parts {
             guard let owner = detachable[part].flatMap({ index[$0.owner] }) else { continue }

@@ -31,10 +31,7 @@ extension CatalogBuilder {
     /// cannot be written in an order that restores: it is refused by name.
     /// - Throws: `ViewCycleError` naming the views and what they loop through.
     func refuseViewsInCycles() throws {
-        var index: [ObjectKey: Int] = [:]
-        for (position, object) in objects.enumerated() { index[object.key] = position }
-        let edges = objects.map { object in object.dependencies.compactMap { $0 == object.key ? nil : index[$0] } }
-        let components = DependencyGraph.components(edges)
+        let components = DependencyGraph.components(DependencyGraph.edges(of: objects).edges)
         let members = Dictionary(grouping: objects.indices, by: { components.id[$0] })
         let described = members.values.filter { $0.count > 1 }.compactMap { component -> String? in
             let views = component.filter { objects[$0].kind == .view || objects[$0].kind == .materializedView }

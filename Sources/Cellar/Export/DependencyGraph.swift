@@ -11,6 +11,17 @@ enum DependencyGraph {
         func inCycle(_ node: Int) -> Bool { size[id[node]] > 1 }
     }
 
+    /// The objects as a graph: each object's position by key, and for each
+    /// object the positions of the objects it depends on (dependencies on
+    /// objects not in `objects`, and on itself, left out).
+    static func edges(of objects: [DumpObject]) -> (index: [ObjectKey: Int], edges: [[Int]]) {
+        var index: [ObjectKey: Int] = [:]
+        index.reserveCapacity(objects.count)
+        for (position, object) in objects.enumerated() { index[object.key] = position }
+        let edges = objects.map { object in object.dependencies.compactMap { $0 == object.key ? nil : index[$0] } }
+        return (index, edges)
+    }
+
     /// Tarjan's algorithm, iterative so that deep chains cannot overflow the
     /// stack: O(nodes + edges).
     /// - Parameter edges: For each node, the nodes it depends on.
