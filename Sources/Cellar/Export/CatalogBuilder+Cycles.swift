@@ -26,6 +26,8 @@ extension CatalogBuilder {
     /// into an entry of its own, as pg_dump does; the others' dependencies
     /// become their owners'.
     mutating func repairDependencyCycles() {
+        // Nothing to split: no graph of every object to build.
+        guard !detachedDependencies.isEmpty else { return }
         let graph = DependencyGraph.edges(of: objects)
         let index = graph.index
         var edges = graph.edges

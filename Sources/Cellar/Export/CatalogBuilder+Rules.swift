@@ -31,6 +31,8 @@ extension CatalogBuilder {
     /// cannot be written in an order that restores: it is refused by name.
     /// - Throws: `ViewCycleError` naming the views and what they loop through.
     func refuseViewsInCycles() throws {
+        // Only a cycle through a view is refused: without views, no search.
+        guard objects.contains(where: { $0.kind == .view || $0.kind == .materializedView }) else { return }
         let components = DependencyGraph.components(DependencyGraph.edges(of: objects).edges)
         let members = Dictionary(grouping: objects.indices, by: { components.id[$0] })
         let described = members.values.filter { $0.count > 1 }.compactMap { component -> String? in
