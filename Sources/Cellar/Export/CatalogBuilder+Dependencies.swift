@@ -25,19 +25,17 @@ extension CatalogBuilder {
         func resolve(_ key: ObjectKey) -> ObjectKey? {
             var current = key
             for _ in 0..<4 {
-                if let found = represented[current] { return found }
-                if let member = extensionOf[current] { return represented[member] }
+                if let found = representative(of: current) { return found }
+                if let member = extensionOf[current] { return representative(of: member) }
                 guard let next = stand[current] else { return nil }
                 current = next
             }
             return nil
         }
-        var positions: [ObjectKey: Int] = [:]
-        for (position, object) in objects.enumerated() where object.key.part.isEmpty { positions[object.key] = position }
         for row in rows where row.type == .normal || row.type == .auto || row.type == .internal {
             guard let from = resolve(ObjectKey(catalog: row.catalog, oid: row.oid)),
                   let to = resolve(ObjectKey(catalog: row.refCatalog, oid: row.refOid)), from != to,
-                  let position = positions[from] else { continue }
+                  from.part.isEmpty, let position = positions[from] else { continue }
             // A serial's sequence is created before its table; OWNED BY comes after both.
             if row.type == .auto, objects[position].kind == .sequence, row.refCatalog == "pg_class" { continue }
             objects[position].dependencies.insert(to)
@@ -47,8 +45,6 @@ extension CatalogBuilder {
     /// pg_dump moves a post-data object into pre-data when a pre-data object
     /// needs it (a view that relies on a primary key for GROUP BY).
     mutating func moveDependenciesOfPreData() {
-        var positions: [ObjectKey: Int] = [:]
-        for (position, object) in objects.enumerated() { positions[object.key] = position }
         var queue = objects.indices.filter { objects[$0].section == .preData }
         while let position = queue.popLast() {
             for dependency in objects[position].dependencies {

@@ -201,7 +201,7 @@ extension CatalogBuilder {
         let matviewKeys = Set(matviews.map(\.key))
         for view in matviews {
             guard let relation = relationsByOid[view.key.oid], relation.ispopulated else { continue }
-            var dependencies: Set<ObjectKey> = [view.key]
+            var dependencies: [ObjectKey] = [view.key]
             for dependency in view.dependencies where matviewKeys.contains(dependency) {
                 dependencies.insert(dependency.with(part: "refresh"))
             }

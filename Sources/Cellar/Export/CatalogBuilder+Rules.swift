@@ -34,8 +34,9 @@ extension CatalogBuilder {
     /// written in an order that cannot be restored.
     /// - Throws: `ViewCycleError` naming the views and what they loop through.
     func refuseViewsInCycles() throws {
-        var index: [ObjectKey: Int] = [:]
-        for (position, object) in objects.enumerated() { index[object.key] = position }
+        // Only a cycle through a view is refused: without views, no search.
+        guard objects.contains(where: { $0.kind == .view || $0.kind == .materializedView }) else { return }
+        let index = positions
         // Tarjan's strongly connected components, iterative: O(objects + dependencies).
         var order = [Int](repeating: -1, count: objects.count), low = [Int](repeating: 0, count: objects.count)
         var onStack = [Bool](repeating: false, count: objects.count), stack: [Int] = [], counter = 0
