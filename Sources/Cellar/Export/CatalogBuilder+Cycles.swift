@@ -45,7 +45,7 @@ extension CatalogBuilder {
                 return components.id[position] == components.id[owner]
             }
             guard loops else {
-                objects[owner].dependencies.formUnion(needs)
+                for need in needs.sorted() { objects[owner].dependencies.insert(need) }
                 continue
             }
             switch detached {
@@ -69,7 +69,7 @@ extension CatalogBuilder {
         logger.debug("dependency cycle through \(tableObject.name)'s CHECK constraint \(name): it is added after the table")
         add(DumpObject(key: key, kind: .checkConstraint, schema: tableObject.schema, name: "\(tableObject.name) \(name)",
                        owner: tableObject.owner, section: .postData, sql: statement + "\n",
-                       dependencies: needs.subtracting([key]).union([table])))
+                       dependencies: [table] + needs.subtracting([key, table]).sorted()))
     }
 
     /// The view is created with placeholder columns of its own types and
@@ -87,7 +87,7 @@ extension CatalogBuilder {
         add(DumpObject(key: key, kind: .rule, schema: relation.schema, name: "\(relation.name) _RETURN", owner: relation.owner,
                        section: .postData,
                        sql: "CREATE OR REPLACE VIEW \(relation.qname)\(options) AS\n\(Self.trimmedViewDefinition(relation.viewdef))\n;\n\n",
-                       dependencies: needs.subtracting([key]).union([view])))
+                       dependencies: [view] + needs.subtracting([key, view]).sorted()))
         splitViews[view.oid] = key
     }
 

@@ -213,6 +213,7 @@ extension CatalogBuilder {
     /// read an unpopulated one and fail.
     mutating func addMaterializedViewRefreshes() {
         guard !selection.schemaOnly else { return }
+        // Only views, materialized views and split-out view rules matter here.
         var positions: [ObjectKey: Int] = [:]
         let splitRules = Set(splitViews.values)
         for (position, object) in objects.enumerated()
@@ -221,7 +222,7 @@ extension CatalogBuilder {
         }
         // What each view reads that a refresh must wait for, found once per view.
         var throughView: [ObjectKey: Set<ObjectKey>] = [:]
-        func refreshNeeds(_ dependencies: Set<ObjectKey>) -> Set<ObjectKey> {
+        func refreshNeeds(_ dependencies: [ObjectKey]) -> Set<ObjectKey> {
             var needs: Set<ObjectKey> = []
             var pending = Array(dependencies)
             var seen: Set<ObjectKey> = []
@@ -248,9 +249,9 @@ extension CatalogBuilder {
         }
         for view in objects where view.kind == .materializedView {
             guard let relation = relationsByOid[view.key.oid], relation.ispopulated else { continue }
-            var dependencies: Set<ObjectKey> = refreshNeeds(view.dependencies)
-            dependencies.remove(view.key.with(part: "refresh"))
-            dependencies.insert(view.key)
+            var needs = refreshNeeds(view.dependencies)
+            needs.remove(view.key.with(part: "refresh"))
+            let dependencies = [view.key] + needs.sorted()
             add(DumpObject(key: view.key.with(part: "refresh"), kind: .materializedViewData, schema: view.schema, name: view.name,
                            owner: view.owner, section: .postData, sql: "REFRESH MATERIALIZED VIEW \(relation.qname);\n\n",
                            dependencies: dependencies))
