@@ -23,7 +23,8 @@ public struct DestroyCommand: ParsableCommand {
         before the revoke.
 
         Before revoking anything, --yes also proves the drill can run (the drill connection \
-        creates and drops a probe database). A role that still owns or holds privileges on \
+        creates and drops a probe database) and reports the database's pg_database_size, the room \
+        the drill needs. A role that still owns or holds privileges on \
         objects elsewhere (pg_shdepend) is kept, and the run names those objects. Without \
         --yes, it prints what it would do and changes nothing.
 
@@ -33,7 +34,7 @@ public struct DestroyCommand: ParsableCommand {
         run refuses to start another destroy, and --abort reopens the database while \
         --yes --resume finishes the destroy. provision, rotate and destroy of one database \
         wait for each other (an advisory lock on the maintenance database). An audit line \
-        goes to stderr.
+        goes to stderr. See docs/restore.md.
         """)
 
     @OptionGroup public var configFile: ConfigFileOption

@@ -11,18 +11,9 @@ public struct RestoreCommand: ParsableCommand {
         commandName: "restore",
         abstract: "Restore a pgcellar export into a database, in parallel and verified.",
         discussion: """
-        Before anything is written, a file's footer, header and table of contents are
-        checked, the roles the export references must exist (unless --owner, --no-owner
-        or --no-privileges make them unnecessary), and the target must hold no objects
-        (unless --data-only). Pre-data runs on one connection; then table chunks load on
-        -j connections (several on one large table), each chunk's SHA-256 and row count
-        checked; indexes and constraints build as soon as their table is loaded, foreign
-        keys last; then sequence values, materialized views and ANALYZE.
+        Before anything is written, a file's footer, header and table of contents are checked, the roles the export references must exist (unless --owner, --no-owner or --no-privileges make them unnecessary), and the target must hold no objects (unless --data-only). Pre-data runs on one connection; then table chunks load on -j connections (several on one large table), each chunk's SHA-256 and row count checked; indexes and constraints build as soon as their table is loaded, foreign keys last; then sequence values, materialized views and ANALYZE.
 
-        From standard input (FILE -), entries are checked as they stream and the run
-        fails on the first bad one. --create makes the database through the maintenance
-        database `postgres` with the export's encoding, locale, settings and privileges,
-        and drops it again if the restore fails (unless --keep-on-error).
+        From standard input (FILE -), entries are checked as they stream and the run fails on the first bad one. --create makes the database through the maintenance database `postgres` with the export's encoding, locale, settings and privileges, and drops it again if the restore fails (unless --keep-on-error). See docs/restore.md.
         """)
 
     @Argument(help: ArgumentHelp("The export file, - for standard input, or a backup: repo:latest, repo:<id>, repo:<database>@latest (with -c).", valueName: "FILE"))
