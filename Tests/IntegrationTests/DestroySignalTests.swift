@@ -7,6 +7,7 @@ import Darwin
 #endif
 import Cellar
 import Foundation
+import Logging
 import PostgresClient
 import Testing
 
@@ -122,5 +123,30 @@ struct DestroySignalTests {
         let header = try ArchiveReader(path: scene.exportPath).header
         #expect(header.database.privileges == journal.privileges)
         #expect(header.database.privileges?.contains { $0.grantee == scene.reader.name && $0.privilege == "CONNECT" } == true)
+    }
+
+    @Test("a session that got in despite the revoke (a superuser) is found just before DROP DATABASE: nothing is dropped, the ACL comes back")
+    func sessionBeforeDrop() throws {
+        let scene = try DestroyScene("dsig_session")
+        defer { scene.cleanUp() }
+        let before = try #require(try scene.state())
+        let running = try scene.startDestroy(pauseAt: "destroy-after-revoke")
+        try #require(running.waitForPause("destroy-after-revoke"), "\(running.stderr)")
+        // A revoke keeps neither superusers nor members of the owner out, and
+        // ALLOW_CONNECTIONS false ends no session already open.
+        var target = ConnectionTarget(try TestServer.dsn()).with(database: scene.database)
+        target = target.overriding("application_name", "late_superuser")
+        let late = try target.connect(logger: Logger(label: "test"))
+        defer { late.close() }
+        running.signalAndWait(SIGUSR1)
+        #expect(running.process.terminationStatus == 1, "\(running.stderr)")
+        #expect(running.stderr.contains("a session is on \(scene.database) after the export"), "\(running.stderr)")
+        #expect(running.stderr.contains("late_superuser"), "\(running.stderr)")
+        #expect(try databaseExists(scene.database))
+        let after = try #require(try scene.state())
+        #expect(after.acl == before.acl)
+        #expect(after.allowConnections)
+        #expect(!FileManager.default.fileExists(atPath: scene.journalPath))
+        #expect(try late.query("SELECT count(*) AS n FROM public.beers").first?["n"] == "5000")
     }
 }

@@ -98,9 +98,16 @@ extension RotationTests.Running {
         waitForStderr(RotationPauseHook.marker + point)
     }
 
-    /// Sends `signal` and waits for the process to end.
-    func signalAndWait(_ number: Int32) {
+    /// Sends `signal` and waits for the process to end; after two minutes it
+    /// is killed and the test records that it hung.
+    func signalAndWait(_ number: Int32, sourceLocation: SourceLocation = #_sourceLocation) {
         kill(process.processIdentifier, number)
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            Issue.record("pgcellar did not end within 120 s of signal \(number); killed", sourceLocation: sourceLocation)
+            kill(process.processIdentifier, SIGKILL)
+        }
         process.waitUntilExit()
     }
 }

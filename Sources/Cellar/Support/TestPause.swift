@@ -6,6 +6,10 @@ import Musl
 import Darwin
 #endif
 import Foundation
+import Synchronization
+
+/// Set by SIGUSR1's handler: whichever thread the kernel delivers it to.
+private let testPauseContinued = Atomic<Bool>(false)
 
 /// Test-only pause points outside rotation (destroy, restore), with the
 /// same contract as ``RotationPauseHook``: with
@@ -24,10 +28,18 @@ public enum TestPause {
     /// Reached `point`: pauses the calling thread for good when it is the one asked for.
     public static func reached(_ point: String) {
         guard point == pauseAt else { return }
-        // SIGUSR1 runs this empty handler, which ends pause().
-        signal(SIGUSR1) { _ in }
+        // The kernel may deliver SIGUSR1 to any thread, so pause() here could
+        // sleep through it: the handler sets a flag that this thread polls.
+        testPauseContinued.store(false, ordering: .sequentiallyConsistent)
+        signal(SIGUSR1) { _ in testPauseContinued.store(true, ordering: .sequentiallyConsistent) }
+        // libdispatch leaves most signals blocked in the threads it touched,
+        // the main thread included: unblocked here, SIGUSR1 reaches this one.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGUSR1)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         FileHandle.standardError.write(Data((RotationPauseHook.marker + point + "\n").utf8))
-        pause()
+        while !testPauseContinued.load(ordering: .sequentiallyConsistent) { usleep(10_000) }
         FileHandle.standardError.write(Data((continuedMarker + point + "\n").utf8))
     }
 }
