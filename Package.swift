@@ -109,6 +109,7 @@ let package = Package(
             dependencies: [
                 "Cellar", "CellarSupport", "CellarCommands", "ObjectStore",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
@@ -118,7 +119,8 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Cellar", "CellarSupport", "PostgresClient", "CellarCommands", "ObjectStore"]
+            dependencies: ["Cellar", "CellarSupport", "PostgresClient", "CellarCommands", "ObjectStore",
+                           .product(name: "Yams", package: "Yams")]
         ),
     ],
     swiftLanguageModes: [.v6]

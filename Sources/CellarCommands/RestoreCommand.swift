@@ -11,18 +11,9 @@ public struct RestoreCommand: ParsableCommand {
         commandName: "restore",
         abstract: "Restore a pgcellar export into a database, in parallel and verified.",
         discussion: """
-        Before anything is written, a file's footer, header and table of contents are
-        checked, the roles the export references must exist (unless --owner, --no-owner
-        or --no-privileges make them unnecessary), and the target must hold no objects
-        (unless --data-only). Pre-data runs on one connection; then table chunks load on
-        -j connections (several on one large table), each chunk's SHA-256 and row count
-        checked; indexes and constraints build as soon as their table is loaded, foreign
-        keys last; then sequence values, materialized views and ANALYZE.
+        Before anything is written, a file's footer, header and table of contents are checked, the roles the export references must exist (unless --owner, --no-owner or --no-privileges make them unnecessary), and the target must hold no objects (unless --data-only). Pre-data runs on one connection; then table chunks load on -j connections (several on one large table), each chunk's SHA-256 and row count checked; indexes and constraints build as soon as their table is loaded, foreign keys last; then sequence values, materialized views and ANALYZE.
 
-        From standard input (FILE -), entries are checked as they stream and the run
-        fails on the first bad one. --create makes the database through the maintenance
-        database `postgres` with the export's encoding, locale, settings and privileges,
-        and drops it again if the restore fails (unless --keep-on-error).
+        From standard input (FILE -), entries are checked as they stream and the run fails on the first bad one. --create makes the database through the maintenance database `postgres` with the export's encoding, locale, settings and privileges, and drops it again if the restore fails (unless --keep-on-error). See docs/restore.md.
         """)
 
     @Argument(help: ArgumentHelp("The export file, - for standard input, or a backup: repo:latest, repo:<id>, repo:<database>@latest (with -c).", valueName: "FILE"))
@@ -128,6 +119,9 @@ public struct RestoreCommand: ParsableCommand {
             case .randomAccess(let input): source = .randomAccess(input)
             }
             summary = try restorer.restore(from: source)
+            // From here a signal must not drop what was restored.
+            interrupt.succeeded()
+            TestPause.reached("restore-succeeded")
         } catch {
             if outputOptions.json {
                 printJSON(["ok": false, "error": "\(error)"] as [String: Any])
@@ -196,6 +190,8 @@ final class RestoreInterruptCleanup: @unchecked Sendable {
     // immutable after init.
     private let lock = NSLock()
     private var database: String?
+    /// The database a successful restore created: never dropped.
+    private var restored: String?
     private let target: ConnectionTarget
     private let keep: Bool
     private let logger: Logger
@@ -217,9 +213,15 @@ final class RestoreInterruptCleanup: @unchecked Sendable {
             source.setEventHandler { [weak self] in
                 self?.interrupted()
                 signal(number, SIG_DFL)
-                // To the process, not this thread: libdispatch's threads
-                // block signals, so raise() here would leave it pending.
-                kill(getpid(), number)
+                // libdispatch reads signals through a signalfd, with the
+                // signal blocked: sent to the process it would stay pending
+                // (and come back to this source) whenever the main thread
+                // blocks it too. Unblocked here, it ends the process now.
+                var set = sigset_t()
+                sigemptyset(&set)
+                sigaddset(&set, number)
+                pthread_sigmask(SIG_UNBLOCK, &set, nil)
+                raise(number)
             }
             source.resume()
         }
@@ -231,14 +233,27 @@ final class RestoreInterruptCleanup: @unchecked Sendable {
         database = name
     }
 
+    /// The restore succeeded: a signal from now on drops nothing. Waits
+    /// for a drop that a signal already began.
+    func succeeded() {
+        lock.lock()
+        defer { lock.unlock() }
+        restored = database
+        database = nil
+    }
+
     private func interrupted() {
         if let interruptedAction {
             interruptedAction()
             return
         }
+        // Held through the drop, so that succeeded() cannot return meanwhile.
         lock.lock()
-        let database = self.database
-        lock.unlock()
+        defer { lock.unlock() }
+        if let restored {
+            Diagnostics.printError("pgcellar: interrupted after the restore into \(restored) succeeded; the database is kept")
+            return
+        }
         guard let database, !keep else {
             Diagnostics.printError("pgcellar: restore interrupted")
             return

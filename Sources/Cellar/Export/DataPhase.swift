@@ -30,6 +30,7 @@ final class DataPhase: @unchecked Sendable {
     private var nextTable = 0
     private var queue: [ChunkJob] = []
     private var copiersRunning: Int
+    private var connectionsOpen = 0
     private var failure: Error?
     private var rows = 0
     private var chunks = 0
@@ -101,6 +102,7 @@ final class DataPhase: @unchecked Sendable {
                 try connection.execute("SET TRANSACTION SNAPSHOT \(sqlLiteral(snapshot))")
             }
             defer { if index != 0 { connection.close() } }
+            try connectionOpened()
             while let table = takeTable() {
                 if index != 0 { try lockWithoutWaiting(table, on: connection) }
                 try copy(table, on: connection)
@@ -109,6 +111,17 @@ final class DataPhase: @unchecked Sendable {
             fail(error)
             throw error
         }
+    }
+
+    /// Counts the copying connections; the last one to open calls
+    /// ``ExportOptions/allConnectionsOpen``.
+    private func connectionOpened() throws {
+        guard let allOpen = options.allConnectionsOpen else { return }
+        state.lock()
+        connectionsOpen += 1
+        let last = connectionsOpen == max(1, options.jobs)
+        state.unlock()
+        if last { try allOpen() }
     }
 
     /// As pg_dump's workers do: the main connection holds a lock on every
