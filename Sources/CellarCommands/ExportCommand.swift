@@ -15,7 +15,7 @@ public struct ExportCommand: ParsableCommand {
 
         Everything comes from one snapshot: with -j N, N connections copy tables at once and import the first connection's snapshot. A file is written under a temporary name and renamed into place only when the export is complete.
 
-        Objects the exporter does not support (large objects, event triggers, foreign tables, rules, ...) make it fail with their names, unless --exclude-unsupported leaves them out with a warning each.
+        An object the exporter cannot write makes it fail, naming the object, unless --exclude-unsupported leaves it out with a warning.
         """)
 
     @Option(name: [.customShort("d"), .customLong("dbname")], help: ArgumentHelp(
@@ -34,7 +34,7 @@ public struct ExportCommand: ParsableCommand {
     @Option(name: [.customShort("j"), .customLong("jobs")], help: "Connections copying tables at once.")
     public var jobs = 1
 
-    @Option(name: .customLong("level"), help: "zstd compression level (1-19).")
+    @Option(name: .customLong("level"), help: "zstd compression level (1-22).")
     public var level = 3
 
     @Option(name: [.customShort("t"), .customLong("table")], help: ArgumentHelp(

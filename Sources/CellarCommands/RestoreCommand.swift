@@ -11,18 +11,9 @@ public struct RestoreCommand: ParsableCommand {
         commandName: "restore",
         abstract: "Restore a pgcellar export into a database, in parallel and verified.",
         discussion: """
-        Before anything is written, a file's footer, header and table of contents are
-        checked, the roles the export references must exist (unless --owner, --no-owner
-        or --no-privileges make them unnecessary), and the target must hold no objects
-        (unless --data-only). Pre-data runs on one connection; then table chunks load on
-        -j connections (several on one large table), each chunk's SHA-256 and row count
-        checked; indexes and constraints build as soon as their table is loaded, foreign
-        keys last; then sequence values, materialized views and ANALYZE.
+        Before anything is written, a file's footer, header and table of contents are checked, the roles the export references must exist (unless --owner, --no-owner or --no-privileges make them unnecessary), and the target must hold no objects (unless --data-only). Pre-data runs on one connection; then table chunks load on -j connections (several on one large table), each chunk's SHA-256 and row count checked; indexes and constraints build as soon as their table is loaded, foreign keys last; then sequence values, materialized views and ANALYZE.
 
-        From standard input (FILE -), entries are checked as they stream and the run
-        fails on the first bad one. --create makes the database through the maintenance
-        database `postgres` with the export's encoding, locale, settings and privileges,
-        and drops it again if the restore fails (unless --keep-on-error).
+        From standard input (FILE -), entries are checked as they stream and the run fails on the first bad one. --create makes the database through the maintenance database `postgres` with the export's encoding, locale, settings and privileges, and drops it again if the restore fails (unless --keep-on-error). See docs/restore.md.
         """)
 
     @Argument(help: ArgumentHelp("The export file, - for standard input, or a backup: repo:latest, repo:<id>, repo:<database>@latest (with -c).", valueName: "FILE"))
@@ -128,6 +119,9 @@ public struct RestoreCommand: ParsableCommand {
             case .randomAccess(let input): source = .randomAccess(input)
             }
             summary = try restorer.restore(from: source)
+            // From here a signal must not drop what was restored.
+            interrupt.succeeded()
+            TestPause.reached("restore-succeeded")
         } catch {
             if outputOptions.json {
                 printJSON(["ok": false, "error": "\(error)"] as [String: Any])
@@ -186,28 +180,50 @@ final class RestoreTerminalProgress: RestoreProgressObserver, Sendable {
 /// or, given `interruptedAction`, runs that instead (a drill drops its scratch
 /// database by OID). Then the signal takes its default course.
 final class RestoreInterruptCleanup: Sendable {
-    /// The database `--create` made, once it exists.
-    private let database: Locked<String?>
+    /// The database `--create` made, once it exists; and once the restore
+    /// succeeded, that database, which a signal never drops.
+    private struct Databases {
+        var created: String?
+        var restored: String?
+    }
+
+    private let databases: Locked<Databases>
     private let trap: SignalTrap
 
     init(target: ConnectionTarget, keep: Bool, logger: Logger, interruptedAction: (@Sendable () -> Void)? = nil) {
-        let database = Locked<String?>(nil)
-        self.database = database
+        let databases = Locked(Databases())
+        self.databases = databases
         trap = SignalTrap { _ in
             if let interruptedAction {
                 interruptedAction()
-            } else {
-                Self.interrupted(created: database.withLock { $0 }, target: target, keep: keep, logger: logger)
+                return
+            }
+            // Held through the drop, so that succeeded() cannot return meanwhile.
+            databases.withLock { databases in
+                Self.interrupted(databases, target: target, keep: keep, logger: logger)
             }
         }
     }
 
     func created(_ name: String) {
-        database.withLock { $0 = name }
+        databases.withLock { $0.created = name }
     }
 
-    private static func interrupted(created database: String?, target: ConnectionTarget, keep: Bool, logger: Logger) {
-        guard let database, !keep else {
+    /// The restore succeeded: a signal from now on drops nothing. Waits
+    /// for a drop that a signal already began.
+    func succeeded() {
+        databases.withLock { databases in
+            databases.restored = databases.created
+            databases.created = nil
+        }
+    }
+
+    private static func interrupted(_ databases: Databases, target: ConnectionTarget, keep: Bool, logger: Logger) {
+        if let restored = databases.restored {
+            Diagnostics.printError("pgcellar: interrupted after the restore into \(restored) succeeded; the database is kept")
+            return
+        }
+        guard let database = databases.created, !keep else {
             Diagnostics.printError("pgcellar: restore interrupted")
             return
         }

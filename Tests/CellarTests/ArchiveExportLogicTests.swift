@@ -7,7 +7,7 @@ import Testing
 struct ArchiveExportLogicTests {
     static func object(_ kind: ArchiveEntry.Kind, _ name: String, oid: UInt32, section: DumpSection = .preData, after: [UInt32] = []) -> DumpObject {
         DumpObject(key: ObjectKey(catalog: "pg_class", oid: oid), kind: kind, schema: "public", name: name, owner: nil,
-                   section: section, sql: "", dependencies: Set(after.map { ObjectKey(catalog: "pg_class", oid: $0) }))
+                   section: section, sql: "", dependencies: after.map { ObjectKey(catalog: "pg_class", oid: $0) })
     }
 
     @Test("objects come after what they depend on, otherwise in pg_dump's priority order")

@@ -24,7 +24,7 @@ extension CatalogBuilder {
         guard let target = commentTargets[key] else {
             // Written (on its own or as part of another), yet not registered:
             // a kind or sub-object whose comment the exporter cannot place.
-            let exported = addedKeys.contains(key) || represented[key] != nil
+            let exported = representative(of: key) != nil
             return exported ? .unregistered : .notExported
         }
         guard sub != 0 else { return .target(target, what: target.target, name: target.name) }

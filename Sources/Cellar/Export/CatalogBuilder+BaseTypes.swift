@@ -57,13 +57,14 @@ extension CatalogBuilder {
     /// Breaks each base type's cycle with its I/O functions as pg_dump does:
     /// a function the type needs that needs the type waits for its shell instead.
     mutating func dependOnShellTypes() {
-        var positions: [ObjectKey: Int] = [:]
-        for (position, object) in objects.enumerated() { positions[object.key] = position }
-        for object in objects where object.kind == .shellType {
-            let shell = object.key, type = shell.with(part: "")
+        // The shells first: the loop below changes `objects`, which must not
+        // be iterated meanwhile (that would copy the whole array).
+        let shells = objects.lazy.filter { $0.kind == .shellType }.map(\.key)
+        for shell in Array(shells) {
+            let type = shell.with(part: "")
             guard let typePosition = positions[type] else { continue }
             for function in objects[typePosition].dependencies where function.catalog == "pg_proc" {
-                guard let position = positions[function], objects[position].dependencies.remove(type) != nil else { continue }
+                guard let position = positions[function], objects[position].dependencies.remove(type) else { continue }
                 objects[position].dependencies.insert(shell)
             }
         }

@@ -49,7 +49,7 @@ extension CatalogBuilder {
     mutating func addIndex(_ index: IndexRow) throws {
         guard index.constraintOid == nil else {
             // A constraint's index comes with it, under its own name: comments on it too.
-            if let constraintOid = index.constraintOid, addedKeys.contains(ObjectKey(catalog: "pg_constraint", oid: constraintOid)) {
+            if let constraintOid = index.constraintOid, added(ObjectKey(catalog: "pg_constraint", oid: constraintOid)) {
                 commentable("pg_class", index.oid, CommentTarget(
                     target: "INDEX \(index.qname)", key: ObjectKey(catalog: "pg_constraint", oid: constraintOid), section: .postData,
                     schema: index.schema, name: "INDEX \(index.name)", owner: relationsByOid[index.tableOid]?.owner))

@@ -30,8 +30,8 @@ extension CatalogBuilder {
             noteRole(privilege.grantee, as: "grantee")
             noteRole(privilege.grantor, as: "grantor")
         }
-        var dependencies: Set<ObjectKey> = [key]
-        if addedKeys.contains(key.with(part: "owner")) { dependencies.insert(key.with(part: "owner")) }
+        var dependencies: [ObjectKey] = [key]
+        if added(key.with(part: "owner")) { dependencies.insert(key.with(part: "owner")) }
         add(DumpObject(key: key.with(part: "acl"), kind: .acl, schema: schema, name: name, owner: owner,
                        section: .postData, sql: sql + "\n", dependencies: dependencies))
     }

@@ -52,9 +52,13 @@ extension CatalogBuilder {
                 } else {
                     later += "ALTER DOMAIN \(type.qname) ADD CONSTRAINT \(constraint.qname) \(constraint.definition);\n"
                 }
-                represented[ObjectKey(catalog: "pg_constraint", oid: constraint.oid)] = key
+                // A NOT VALID one exists only once its ALTER DOMAIN has run: what
+                // depends on it or comments on it waits for that entry.
+                let constraintKey = constraint.validated ? key : key.with(part: "notvalid")
+                represented[ObjectKey(catalog: "pg_constraint", oid: constraint.oid)] = constraintKey
                 commentable("pg_constraint", constraint.oid, CommentTarget(
-                    target: "CONSTRAINT \(constraint.qname) ON DOMAIN \(type.qname)", key: key, section: .preData,
+                    target: "CONSTRAINT \(constraint.qname) ON DOMAIN \(type.qname)", key: constraintKey,
+                    section: constraint.validated ? .preData : .postData,
                     schema: type.schema, name: "CONSTRAINT \(constraint.name) ON DOMAIN \(type.name)", owner: type.owner))
             }
             sql += ";\n"

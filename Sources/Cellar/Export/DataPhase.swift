@@ -24,6 +24,9 @@ final class DataPhase: Sendable {
     /// The XXH3 seed of every chunk's row digest (the header's `rowDigest`).
     private let rowDigestSeed: UInt64
     private let compressionThreads: Int
+    /// The export's connections that have their snapshot, for
+    /// ``ExportOptions/allConnectionsOpen``.
+    private let connectionsOpen = Locked(0)
 
     /// Full chunks from the copying connections to the compression threads.
     private let queue: BoundedQueue<ChunkJob>
@@ -110,6 +113,7 @@ final class DataPhase: Sendable {
                 try connection.execute("SET TRANSACTION SNAPSHOT \(try connection.escapeLiteral(snapshot))")
             }
             defer { if index != 0 { connection.close() } }
+            try connectionOpened()
             while let table = takeTable() {
                 if index != 0 { try lockWithoutWaiting(table, on: connection) }
                 try copy(table, on: connection)
@@ -118,6 +122,17 @@ final class DataPhase: Sendable {
             fail(error)
             throw error
         }
+    }
+
+    /// Counts the copying connections; the last one to open calls
+    /// ``ExportOptions/allConnectionsOpen``.
+    private func connectionOpened() throws {
+        guard let allOpen = options.allConnectionsOpen else { return }
+        let last = connectionsOpen.withLock { count in
+            count += 1
+            return count == max(1, options.jobs)
+        }
+        if last { try allOpen() }
     }
 
     /// As pg_dump's workers do: the main connection holds a lock on every

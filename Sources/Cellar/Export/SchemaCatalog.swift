@@ -71,12 +71,13 @@ struct SchemaCatalog {
         }
         var builder = try CatalogBuilder(connection: connection, selection: selection, exclusions: exclusions, logger: logger)
         builder.prefetch = prefetch
-        try builder.build(dependencies: dependencies)
+        let dependencyCount = dependencies.count
+        try builder.build(dependencies: consume dependencies)
         catalog.objects = builder.objects
         catalog.tables = builder.dataTables.sorted { $0.estimatedBytes > $1.estimatedBytes }
         catalog.roles = builder.roles
         catalog.largeObjects = builder.largeObjects
-        logger.debug("read the catalog in \(ContinuousClock.now - started): \(catalog.objects.count) script entries, \(catalog.tables.count) tables with rows, \(dependencies.count) dependencies")
+        logger.debug("read the catalog in \(ContinuousClock.now - started): \(catalog.objects.count) script entries, \(catalog.tables.count) tables with rows, \(dependencyCount) dependencies")
         return catalog
     }
 

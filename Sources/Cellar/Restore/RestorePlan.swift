@@ -251,7 +251,8 @@ public struct RestorePlan: Sendable {
             let total = tableBytes.values.reduce(0, +)
             for key in tableOrder {
                 let chunks = chunksByTable[key]!
-                guard chunks.count > 1, tableBytes[key]! * UInt64(jobs) <= total else { continue }
+                // Divided, not multiplied: sizes come from the archive and must not overflow.
+                guard chunks.count > 1, tableBytes[key]! <= total / UInt64(max(jobs, 1)) else { continue }
                 items[chunks[0]].wholeTable = chunks.map { entries[$0] }
                 items[chunks[0]].entry.uncompressedSize = tableBytes[key]!
                 for index in chunks.dropFirst() {

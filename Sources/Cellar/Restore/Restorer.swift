@@ -614,7 +614,10 @@ final class RestoreRun: @unchecked Sendable {
         while let entry = current, !context.isCancelled {
             if filter.includes(entry) && plan.includes(entry) {
                 if entry.data != nil {
-                    var rows = buffers.buffer(capacity: Int(entry.uncompressedSize))
+                    // The archive's size, within the largest chunk the writer cuts
+                    // (a crafted size must not reserve more; a real row larger
+                    // than that still fits, by growing).
+                    var rows = buffers.buffer(capacity: Int(min(entry.uncompressedSize, 256 << 20)))
                     try stream.reader.readCopyRows { rows.append(contentsOf: $0) }
                     try queue.put(StreamedChunk(entry: entry, rows: rows))
                     streamed.chunks += 1
