@@ -5,7 +5,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
 import Foundation
 
 /// Catches SIGINT, SIGTERM and SIGHUP while a command does something it must
@@ -24,6 +23,14 @@ import Foundation
 /// a second signal, of any of the trapped kinds, does not run it again.
 /// Once ``cancel()`` has returned it does not run at all, and the signals
 /// have their default handling again.
+///
+/// No libdispatch signal source: on Linux one replaces the handler with its
+/// own, which blocks the signal in whichever thread it lands on and forwards
+/// it to libdispatch's manager thread; a process whose threads all end up
+/// blocking it (the test runner, after a few signals) then lost signals. A
+/// plain handler writes the signal's number to a pipe instead, and one
+/// thread of pgcellar's own, which never blocks the trapped signals, reads
+/// it and runs the cleanup.
 public final class SignalTrap: Sendable {
     /// The signals that ask a command to stop: Ctrl-C, `kill`, a closed terminal.
     public static let interruptions: [Int32] = [SIGINT, SIGTERM, SIGHUP]
@@ -35,19 +42,9 @@ public final class SignalTrap: Sendable {
         case cancelled
     }
 
-    private struct State {
-        var phase = Phase.armed
-        var sources: [any DispatchSourceSignal] = []
-    }
-
-    /// A serial queue of its own, not `.global()`: libdispatch gives such a
-    /// queue a thread even when every thread of the global pool is busy (a
-    /// test process running blocking work there starved the handler).
-    private static let queue = DispatchQueue(label: "pgcellar-signals")
-
     private let signals: [Int32]
     private let cleanup: @Sendable (Int32) -> Void
-    private let state = Locked(State())
+    private let phase = Locked(Phase.armed)
 
     /// Traps `signals` until ``cancel()``.
     ///
@@ -57,63 +54,39 @@ public final class SignalTrap: Sendable {
     public init(_ signals: [Int32] = SignalTrap.interruptions, cleanup: @escaping @Sendable (Int32) -> Void) {
         self.signals = signals
         self.cleanup = cleanup
-        // Two paths, because where the kernel delivers a signal depends on
-        // the threads' masks. A thread that does not block it runs the
-        // handler, which tells the signal pipe's reader; when every thread
-        // blocks it (libdispatch blocks signals in the threads it touches,
-        // in pgcellar the main thread too), it stays pending and
-        // libdispatch's signal source reads it. The first to arrive counts.
         SignalPipe.register(self)
-        let sources = signals.map { number in
-            // dispatch_source_create(3): a signal source does not replace
-            // the signal's handler, so the default action (ending the
-            // process) would come first: the handler replaces it.
-            SignalPipe.install(number)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: Self.queue)
-            source.setEventHandler { [weak self] in self?.caught(number) }
-            return source
-        }
-        state.withLock { $0.sources = sources }
-        for source in sources { source.resume() }
-    }
-
-    /// From the signal pipe: `number` arrived, for whichever traps catch it.
-    fileprivate func delivered(_ number: Int32) {
-        if signals.contains(number) { caught(number) }
+        for number in signals { SignalPipe.install(number) }
     }
 
     /// Stops trapping: the signals have their default handling again, and
     /// `cleanup` will not run. Does nothing once a signal has arrived (the
     /// process is then ending) or after an earlier call.
     public func cancel() {
-        let sources: [any DispatchSourceSignal] = state.withLock { state in
-            guard state.phase == .armed else { return [] }
-            state.phase = .cancelled
-            defer { state.sources = [] }
-            return state.sources
+        let armed = phase.withLock { phase in
+            guard phase == .armed else { return false }
+            phase = .cancelled
+            return true
         }
-        guard !sources.isEmpty else { return }
-        for source in sources { source.cancel() }
+        guard armed else { return }
+        SignalPipe.unregister(self)
         restoreDefaults()
     }
 
-    private func caught(_ number: Int32) {
-        let first: Bool = state.withLock { state in
-            guard state.phase == .armed else { return false }
-            state.phase = .fired
+    /// On the signal pipe's thread: `number` arrived.
+    fileprivate func caught(_ number: Int32) {
+        guard signals.contains(number) else { return }
+        let first: Bool = phase.withLock { phase in
+            guard phase == .armed else { return false }
+            phase = .fired
             return true
         }
         guard first else { return }
         cleanup(number)
-        let sources = state.withLock { state in
-            defer { state.sources = [] }
-            return state.sources
-        }
-        for source in sources { source.cancel() }
+        SignalPipe.unregister(self)
         restoreDefaults()
-        // Every thread may block it (see init): sent to the process, the
-        // signal could stay pending for good. Unblocked in this thread and
-        // raised here, it takes its default course now.
+        // Sent to the process, the signal could land on a thread that
+        // blocks it and stay pending; unblocked in this thread and raised
+        // here, it takes its default course now.
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, number)
@@ -126,9 +99,9 @@ public final class SignalTrap: Sendable {
     }
 }
 
-/// The self-pipe behind ``SignalTrap``'s handler: the handler writes the
-/// signal's number (write(2) is async-signal-safe), and a read source on the
-/// trap's queue hands it to the armed traps.
+/// The self-pipe behind ``SignalTrap``: the handler writes the signal's
+/// number (write(2) is async-signal-safe), and one thread reads it and hands
+/// it to the armed traps, one at a time.
 private enum SignalPipe {
     private struct Registered: Sendable {
         weak var trap: SignalTrap?
@@ -136,36 +109,48 @@ private enum SignalPipe {
 
     private static let traps = Locked<[Registered]>([])
 
-    /// The pipe, made (and its reader started) before any handler is installed.
-    static let descriptors: (read: Int32, write: Int32) = {
+    /// The write end, for the handler: a plain global read once set.
+    nonisolated(unsafe) private static var writeEnd: Int32 = -1
+
+    /// The pipe's write end, made (and its reading thread started) once,
+    /// before any handler is installed.
+    private static let started: Int32 = {
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { return (-1, -1) }
+        guard pipe(&fds) == 0 else { return -1 }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         // A full pipe drops a byte rather than block a handler.
         _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
-        let reader = DispatchSource.makeReadSource(fileDescriptor: fds[0], queue: DispatchQueue(label: "pgcellar-signal-pipe"))
-        reader.setEventHandler {
-            var bytes = [UInt8](repeating: 0, count: 64)
-            let count = read(fds[0], &bytes, bytes.count)
-            guard count > 0 else { return }
-            let armed = traps.withLock { traps in
-                traps.removeAll { $0.trap == nil }
-                return traps.compactMap(\.trap)
-            }
-            for number in bytes[..<count] {
-                for trap in armed { trap.delivered(Int32(number)) }
+        let readEnd = fds[0]
+        let reader = Thread {
+            // This thread never blocks a signal a trap may catch, so the
+            // kernel always has a thread to deliver a trapped signal to.
+            var set = sigset_t()
+            sigfillset(&set)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            var byte: UInt8 = 0
+            while true {
+                let count = read(readEnd, &byte, 1)
+                if count < 0 && errno == EINTR { continue }
+                guard count == 1 else { return }
+                let armed = traps.withLock { traps in
+                    traps.removeAll { $0.trap == nil }
+                    return traps.compactMap(\.trap)
+                }
+                for trap in armed { trap.caught(Int32(byte)) }
             }
         }
-        reader.resume()
-        return (fds[0], fds[1])
+        reader.name = "pgcellar-signals"
+        reader.start()
+        return fds[1]
     }()
 
-    /// The write end, for the handler: a plain global read, no lazy initialization.
-    nonisolated(unsafe) private static var writeEnd: Int32 = -1
-
     static func register(_ trap: SignalTrap) {
-        writeEnd = descriptors.write
+        writeEnd = started
         traps.withLock { $0.append(Registered(trap: trap)) }
+    }
+
+    static func unregister(_ trap: SignalTrap) {
+        traps.withLock { traps in traps.removeAll { $0.trap == nil || $0.trap === trap } }
     }
 
     static func install(_ number: Int32) {
