@@ -41,6 +41,15 @@ public struct RepositoryReferenceOptions: ParsableArguments {
     }
 }
 
+extension RepositoryReferenceOptions {
+    /// The stored object of the backup `file` names, as it is in the store
+    /// (ciphertext when encrypted): for readers that decrypt as they stream.
+    func storedArchive(_ file: String) throws -> any RandomAccessSource {
+        let (repository, backup) = try find(file)
+        return try repository.store.open(key: backup.manifest.archiveKey)
+    }
+}
+
 extension IdentityOptions {
     /// Decrypts an encrypted backup with the identities given; nil when none
     /// was given, so the backup's own message names the fingerprints needed.

@@ -31,22 +31,25 @@ struct BackupFixture {
     }
 
     /// Writes the configuration, with `extra` lines inside `repository:`.
-    func writeConfig(port: String = TestServer.port, repositoryLines: [String] = []) throws {
+    ///
+    /// - Parameter location: The repository's location line; the directory
+    ///   `repo` beside the configuration by default.
+    func writeConfig(port: String = TestServer.port, location: String = "path: repo", repositoryLines: [String] = []) throws {
         let yaml = """
             cluster: {host: \(TestServer.host), port: \(port), user: postgres, sslmode: require}
             database: {name: \(database), owner: \(database)_owner}
             roles:
               - {name: \(database)_owner, profile: owner, secret: {name: owner, namespace: test, file: owner.secret.yaml}}
             repository:
-              path: repo
+              \(location)
             \(repositoryLines.map { "  " + $0 }.joined(separator: "\n"))
 
             """
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    func pgcellar(_ arguments: [String]) throws -> Pgcellar.Output {
-        try Pgcellar.run(arguments)
+    func pgcellar(_ arguments: [String], environment: [String: String] = [:]) throws -> Pgcellar.Output {
+        try Pgcellar.run(arguments, environment: environment)
     }
 
     /// `backups list --json`, parsed.
