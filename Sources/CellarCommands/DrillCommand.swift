@@ -93,9 +93,9 @@ public struct DrillCommand: ParsableCommand {
         do {
             let source: any RandomAccessSource
             if RepositorySource.isReference(file) {
-                let found = try repositoryOptions.find(file)
-                backup = found
-                source = try RepositorySource.open(found.1, in: found.0, decrypt: try identity.backupDecryptor())
+                let (repository, stored) = try repositoryOptions.find(file)
+                backup = (repository, stored)
+                source = try RepositorySource.open(stored, in: repository, decrypt: try identity.backupDecryptor())
             } else {
                 let spool = file == "-" ? try Self.spoolStandardInput() : nil
                 // Removed once opened: the open descriptor keeps it readable.

@@ -73,8 +73,10 @@ struct BackupFixture {
     /// leftover is by the time the next day's backup runs.
     func ageRepository() throws {
         let old = Date().addingTimeInterval(-2 * 86_400)
-        for file in repositoryFiles() {
-            try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: repository + "/" + file)
+        // Directories too: a backup killed right after making its directory leaves it empty.
+        let all = FileManager.default.enumerator(atPath: repository)?.allObjects as? [String] ?? []
+        for path in all {
+            try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: repository + "/" + path)
         }
     }
 
