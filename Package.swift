@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "pgcellar", targets: ["pgcellar"]),
         .library(name: "PostgresClient", targets: ["PostgresClient"]),
         .library(name: "Cellar", targets: ["Cellar"]),
+        /// For Tests/Fuzz, a package of its own that reads archives from memory.
+        .library(name: "CellarSupport", targets: ["CellarSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -107,6 +109,7 @@ let package = Package(
             dependencies: [
                 "Cellar", "CellarSupport", "CellarCommands", "ObjectStore",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
@@ -116,7 +119,8 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Cellar", "CellarSupport", "PostgresClient", "CellarCommands", "ObjectStore"]
+            dependencies: ["Cellar", "CellarSupport", "PostgresClient", "CellarCommands", "ObjectStore",
+                           .product(name: "Yams", package: "Yams")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -62,7 +62,7 @@ public struct BackupCommand: ParsableCommand {
     @Option(name: [.customShort("j"), .customLong("jobs")], help: "Connections copying tables at once.")
     public var jobs = 1
 
-    @Option(name: .customLong("level"), help: "zstd compression level (1-19).")
+    @Option(name: .customLong("level"), help: "zstd compression level (1-22).")
     public var level = 3
 
     @Flag(name: .customLong("no-prune"), help: "Do not apply repository.keep after the backup (a separate `backups prune` step will).")

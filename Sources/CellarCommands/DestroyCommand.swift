@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cellar
+import CellarSupport
 import Foundation
 import Logging
 import PostgresClient
@@ -10,18 +11,31 @@ public struct DestroyCommand: ParsableCommand {
         commandName: "destroy",
         abstract: "Export and verify the configured database, then drop it and its managed roles.",
         discussion: """
-        In an order that loses no write: revoke CONNECT so no new session starts (the
-        admin role excepted), terminate the database's sessions, export it to
-        --export-to, verify the export, drill it (restore it into a scratch database on
-        the same server or --drill-dsn, roles required, and compare rows and schema; see
-        pgcellar drill), then drop the database and the managed roles. Before revoking
-        anything, --yes proves the drill can run (the drill connection creates and drops
-        a probe database) and reports the database's pg_database_size, the room the
-        drill needs. A role that still owns or holds privileges on objects elsewhere
-        (pg_shdepend) is kept, and the run names those objects. Without --yes, it prints
-        what it would do and changes nothing. If the export, its verification or the
-        drill fails, connections are allowed again and nothing is dropped. An audit line
-        goes to stderr.
+        In an order that loses no write: check that --export-to can be written and that its \
+        filesystem has room for the export (pg_database_size times --export-room-ratio), \
+        journal the database's ACL beside the export (.<name>.destroy-journal, mode 0600), \
+        revoke CONNECT so that no new session starts (the admin role excepted), terminate \
+        the database's sessions, export it to --export-to (setting ALLOW_CONNECTIONS false \
+        once the export's connections are open, which keeps out superusers and members of \
+        the owner too), verify the export, drill it (restore it into a scratch database on \
+        the same server or --drill-dsn, roles required, and compare rows and schema; see \
+        pgcellar drill), confirm that no session is left, then drop the database and the \
+        managed roles. The export records the database's ACL from the journal, as it was \
+        before the revoke.
+
+        Before revoking anything, --yes also proves the drill can run (the drill connection \
+        creates and drops a probe database) and reports the database's pg_database_size, the room \
+        the drill needs. A role that still owns or holds privileges on \
+        objects elsewhere (pg_shdepend) is kept, and the run names those objects. Without \
+        --yes, it prints what it would do and changes nothing.
+
+        If the export, its verification or the drill fails, or SIGINT, SIGTERM or SIGHUP \
+        arrives, the journaled ACL and ALLOW_CONNECTIONS come back exactly, the partial \
+        export is removed and nothing is dropped. After a crash the journal stays: the next \
+        run refuses to start another destroy, and --abort reopens the database while \
+        --yes --resume finishes the destroy. provision, rotate and destroy of one database \
+        wait for each other (an advisory lock on the maintenance database). An audit line \
+        goes to stderr. See docs/restore.md.
         """)
 
     @OptionGroup public var configFile: ConfigFileOption
@@ -44,6 +58,17 @@ public struct DestroyCommand: ParsableCommand {
     @Flag(name: .customLong("no-drill"), help: "Drop without proving the export restores (for databases too large to restore twice); warns, and the audit line records it.")
     public var noDrill = false
 
+    @Flag(name: .customLong("abort"), help: "Reopen the database an interrupted destroy left closed: its journaled ACL and ALLOW_CONNECTIONS come back, the partial export and the journal are removed.")
+    public var abort = false
+
+    @Flag(name: .customLong("resume"), help: "With --yes: finish the interrupted destroy whose journal is beside --export-to (export, verify, drill, drop), recording the journaled ACL.")
+    public var resume = false
+
+    @Option(name: .customLong("export-room-ratio"), help: ArgumentHelp(
+        "The share of the database's pg_database_size that must be free on the export's filesystem before anything is revoked (default 0.5; 0 skips this check).",
+        valueName: "RATIO"))
+    public var exportRoomRatio = ExportRoom.defaultRatio
+
     @OptionGroup public var output: OutputOptions
 
     public init() {}
@@ -51,6 +76,9 @@ public struct DestroyCommand: ParsableCommand {
     public func validate() throws {
         if exportTo == "-" { throw ValidationError("--export-to needs a file: the export must be verified before anything is dropped") }
         guard (1...64).contains(jobs) else { throw ValidationError("-j/--jobs must be between 1 and 64") }
+        guard exportRoomRatio.isFinite, exportRoomRatio >= 0 else { throw ValidationError("--export-room-ratio must be a number of at least 0") }
+        if abort && (resume || yes) { throw ValidationError("--abort reopens the database; it cannot be combined with --yes or --resume") }
+        if resume && !yes { throw ValidationError("--resume finishes a destroy: add --yes") }
         if let drillDSN {
             if noDrill { throw ValidationError("--drill-dsn and --no-drill cannot be combined") }
             try checkConnectionArgument(drillDSN, option: "--drill-dsn")
@@ -64,6 +92,24 @@ public struct DestroyCommand: ParsableCommand {
         destroyer.jobs = jobs
         destroyer.skipDrill = noDrill
         destroyer.drillTarget = drillDSN.map { ConnectionTarget.pgcellar($0) }
+        destroyer.exportRoomRatio = exportRoomRatio
+        // The running destroy's guard, handed from the destroyer to the signal handler.
+        let running = Locked<DestroyGuard?>(nil)
+        destroyer.guardCreated = { destroyGuard in running.withLock { $0 = destroyGuard } }
+        let trap = SignalTrap { _ in
+            let destroyGuard = running.withLock { $0 }
+            Diagnostics.printError("pgcellar: " + (destroyGuard?.interrupt() ?? "destroy interrupted before anything changed"))
+        }
+        defer { trap.cancel() }
+        if abort {
+            do {
+                print(try destroyer.abort(exportTo: exportTo))
+            } catch {
+                Diagnostics.printError("pgcellar: error: \(error)")
+                throw ExitCode.failure
+            }
+            return
+        }
         if noDrill && yes {
             Diagnostics.printError("pgcellar: warning: --no-drill: \(config.database.name) will be dropped without proving that its export restores")
         }
@@ -74,13 +120,17 @@ public struct DestroyCommand: ParsableCommand {
                     printJSON(jsonObject(plan) + ["dryRun": true])
                 } else {
                     print(plan.render(exportPath: exportTo), terminator: "")
+                    let journalPath = DestroyJournal.path(forExport: exportTo)
+                    if let journal = try? DestroyJournal.load(path: journalPath) {
+                        print("Note: " + journal.interruptedMessage(path: journalPath) + ".")
+                    }
                     print("Nothing done: rerun with --yes to destroy.")
                 }
                 return
             }
             let report: DestroyReport
             do {
-                report = try destroyer.run(exportTo: exportTo)
+                report = try destroyer.run(exportTo: exportTo, resume: resume)
             } catch {
                 let drill = noDrill ? "skipped" : (error as? DestroyError)?.drillFailed == true ? "failed" : "not-reached"
                 audit(config.database.name, result: "failed", drill: drill)
@@ -130,6 +180,7 @@ public struct DestroyCommand: ParsableCommand {
             "ok": true, "database": plan.database, "endpoint": plan.endpoint, "sessions": plan.sessions,
             "rolesToDrop": plan.rolesToDrop, "rolesMissing": plan.rolesMissing, "drillServer": plan.drillServer ?? NSNull(),
             "rolesKeptPlanned": plan.rolesKept.map { ["name": $0.name, "reasons": $0.reasons] },
+            "rolesBypassingRevoke": plan.rolesBypassingRevoke, "databaseBytes": plan.databaseBytes,
         ]
     }
 }

@@ -1,3 +1,4 @@
+import CellarSupport
 import Foundation
 import Logging
 
@@ -28,17 +29,16 @@ public enum Diagnostics {
 }
 
 /// swift-log's bootstrap may run only once; tests run many commands in-process.
-private final class BootstrapOnce: @unchecked Sendable {
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var done = false
+private final class BootstrapOnce: Sendable {
+    private let done = Locked(false)
 
+    /// Runs `body` the first time only; a second caller waits until it is done.
     func run(_ body: () -> Void) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !done else { return }
-        done = true
-        body()
+        done.withLock { done in
+            guard !done else { return }
+            done = true
+            body()
+        }
     }
 }
 

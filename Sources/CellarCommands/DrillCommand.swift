@@ -11,20 +11,11 @@ public struct DrillCommand: ParsableCommand {
         commandName: "drill",
         abstract: "Restore an export into a scratch database and prove that what came out is what it holds.",
         discussion: """
-        Restores FILE with --create into <source>_drill_<random suffix> (or --name) on the
-        --server, then copies every table back out with the export's column list and COPY
-        text settings and compares row counts and row digests with the archive's; reads
-        the scratch database with the exporter's own catalog reader and compares every
-        object (kind, schema, name, SQL; sequence values too) with the archive's entries.
-        Then drops the scratch database — only the one whose OID it created — unless
-        --keep, on failure and on SIGINT/SIGTERM too.
+        Restores FILE with --create into <source>_drill_<random suffix> (or --name) on the --server, then copies every table back out with the export's column list and COPY text settings and compares row counts and row digests with the archive's; reads the scratch database with the exporter's own catalog reader and compares every object (kind, schema, name, SQL; sequence values too) with the archive's entries. Then drops the scratch database (only the one whose OID it created) unless --keep, on failure and on SIGINT/SIGTERM too.
 
-        When roles the export references are missing on the server, the restore runs
-        with --no-owner --no-privileges and the report says so (owners and privileges
-        are then not compared); --require-roles fails instead.
+        When roles the export references are missing on the server, the restore runs with --no-owner --no-privileges and the report says so (owners and privileges are then not compared); --require-roles fails instead.
 
-        Exit status: 0 when everything matches, 1 when anything differs or the drill
-        cannot run, 64 for bad arguments. See docs/drill.md.
+        Exit status: 0 when everything matches, 1 when anything differs or the drill cannot run, 64 for bad arguments. See docs/drill.md.
         """)
 
     @Argument(help: ArgumentHelp("The export; - for standard input (spooled to a temporary file first); repo:latest, repo:<id> or repo:<database>@latest with -c (the result is recorded beside the backup).", valueName: "FILE"))
@@ -189,13 +180,11 @@ public struct DrillCommand: ParsableCommand {
 }
 
 /// The scratch database, handed from the drill to the signal handler.
-private final class ScratchHolder: @unchecked Sendable {
-    // @unchecked Sendable: `value` is guarded by `lock`.
-    private let lock = NSLock()
-    private var value: ScratchDatabase?
+private final class ScratchHolder: Sendable {
+    private let value = Locked<ScratchDatabase?>(nil)
 
     var database: ScratchDatabase? {
-        get { lock.lock(); defer { lock.unlock() }; return value }
-        set { lock.lock(); defer { lock.unlock() }; value = newValue }
+        get { value.current }
+        set { value.withLock { $0 = newValue } }
     }
 }

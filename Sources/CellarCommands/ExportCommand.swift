@@ -15,7 +15,7 @@ public struct ExportCommand: ParsableCommand {
 
         Everything comes from one snapshot: with -j N, N connections copy tables at once and import the first connection's snapshot. A file is written under a temporary name and renamed into place only when the export is complete.
 
-        Objects the exporter does not support (large objects, event triggers, foreign tables, rules, ...) make it fail with their names, unless --exclude-unsupported leaves them out with a warning each.
+        An object the exporter cannot write makes it fail, naming the object, unless --exclude-unsupported leaves it out with a warning.
         """)
 
     @Option(name: [.customShort("d"), .customLong("dbname")], help: ArgumentHelp(
@@ -34,7 +34,7 @@ public struct ExportCommand: ParsableCommand {
     @Option(name: [.customShort("j"), .customLong("jobs")], help: "Connections copying tables at once.")
     public var jobs = 1
 
-    @Option(name: .customLong("level"), help: "zstd compression level (1-19).")
+    @Option(name: .customLong("level"), help: "zstd compression level (1-22).")
     public var level = 3
 
     @Option(name: [.customShort("t"), .customLong("table")], help: ArgumentHelp(
@@ -131,8 +131,15 @@ public struct ExportCommand: ParsableCommand {
             summary = try run(to: FileDescriptorOutput.standardOutput())
         } else {
             let file = try AtomicFileWriter(path: output, mode: 0o600)
-            let cleanup = InterruptCleanup(temporaryPath: file.temporaryPath)
-            defer { cleanup.cancel() }
+            // An interrupted export leaves nothing behind; the target path is
+            // untouched either way. The server ends the export's transactions
+            // when the connections drop.
+            let temporaryPath = file.temporaryPath
+            let trap = SignalTrap { _ in
+                unlink(temporaryPath)
+                Diagnostics.printError("pgcellar: export interrupted; nothing was written to the target")
+            }
+            defer { trap.cancel() }
             do {
                 summary = try run(to: file)
                 try file.commit()
@@ -172,36 +179,6 @@ public struct ExportCommand: ParsableCommand {
                 ByteCount.text(summary.uncompressedBytes), ByteCount.text(summary.archiveBytes), ratio, summary.durationSeconds)
                 + (recipients.isEmpty ? "" : ", encrypted with age to \(recipients.count) recipient\(recipients.count == 1 ? "" : "s")"))
         }
-    }
-}
-
-/// Removes the temporary file when the export is interrupted (SIGINT,
-/// SIGTERM), so a killed export leaves nothing behind; the target path is
-/// untouched either way.
-final class InterruptCleanup: @unchecked Sendable {
-    // @unchecked Sendable: the sources are created here and only cancelled
-    // afterwards; the path is immutable.
-    private let sources: [DispatchSourceSignal]
-
-    init(temporaryPath: String) {
-        let path = temporaryPath
-        sources = [SIGINT, SIGTERM, SIGHUP].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                unlink(path)
-                Diagnostics.printError("pgcellar: export interrupted; nothing was written to the target")
-                // The server ends the export's transactions when the connections drop.
-                _exit(128 + number)
-            }
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() {
-        for source in sources { source.cancel() }
-        for number in [SIGINT, SIGTERM, SIGHUP] { signal(number, SIG_DFL) }
     }
 }
 

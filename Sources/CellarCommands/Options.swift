@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import PostgresClient
 
-/// `-c FILE`: the configuration file (DESIGN.md, "Configuration").
+/// `-c FILE`: the configuration file (docs/configuration.md).
 public struct ConfigFileOption: ParsableArguments {
     @Option(name: [.customShort("c"), .customLong("config")], help: ArgumentHelp("The configuration file (YAML).", valueName: "FILE"))
     public var config: String

@@ -7,9 +7,9 @@ public struct PgCellar: ParsableCommand {
         commandName: "pgcellar",
         abstract: "Provision, rotate, export and restore PostgreSQL databases.",
         discussion: """
-        Connections follow libpq's conventions: conninfo strings or postgresql:// URIs,
-        PG* environment variables, ~/.pgpass and service files. Passwords are never
-        accepted on the command line.
+        Connections follow libpq's conventions: conninfo strings or postgresql:// URIs, PG* environment variables, ~/.pgpass and service files. TLS is required unless an sslmode is named. Passwords are never accepted on the command line.
+
+        docs/commands.md describes every command and option, docs/configuration.md the configuration file.
         """,
         version: PgCellarVersion.current,
         subcommands: [

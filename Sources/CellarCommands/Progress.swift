@@ -1,22 +1,24 @@
 import Cellar
+import CellarSupport
 import Foundation
 
 /// One line on stderr, redrawn at most ten times a second: a bar with an
 /// ETA when the total is known, then the caller's details. Only used when
 /// stderr is a terminal; shared by export's and restore's progress.
-final class ProgressLine: @unchecked Sendable {
-    // @unchecked Sendable: all state is guarded by `lock`; callbacks come
-    // from worker threads.
-    private let lock = NSLock()
-    private var started = Date()
-    private var lastDraw = Date.distantPast
-    private var drawn = false
+final class ProgressLine: Sendable {
+    private struct State {
+        var started = Date()
+        var lastDraw = Date.distantPast
+        var drawn = false
+    }
+
+    /// Callbacks come from worker threads; the line is drawn with the lock
+    /// held, so that two draws never interleave on the terminal.
+    private let state = Locked(State())
 
     /// Starts the clock the ETA is measured from.
     func start() {
-        lock.lock()
-        defer { lock.unlock() }
-        started = Date()
+        state.withLock { $0.started = Date() }
     }
 
     /// Redraws unless the last draw was under 0.1 s ago.
@@ -24,11 +26,16 @@ final class ProgressLine: @unchecked Sendable {
     ///   - fraction: Done so far, 0...1, or nil when the total is unknown.
     ///   - details: The rest of the line, built only when it is drawn.
     func draw(fraction: Double?, details: () -> String) {
-        lock.lock()
-        defer { lock.unlock() }
-        let now = Date()
-        guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
-        lastDraw = now
+        state.withLock { state in
+            let now = Date()
+            guard now.timeIntervalSince(state.lastDraw) >= 0.1 else { return }
+            state.lastDraw = now
+            state.drawn = true
+            FileHandle.standardError.write(Data(Self.line(fraction: fraction, started: state.started, now: now, details: details()).utf8))
+        }
+    }
+
+    private static func line(fraction: Double?, started: Date, now: Date, details: String) -> String {
         var line = "\r"
         if let fraction {
             let width = 24
@@ -44,17 +51,16 @@ final class ProgressLine: @unchecked Sendable {
             }
             line += "  ETA \(eta)"
         }
-        line += "  \(details()) "
-        FileHandle.standardError.write(Data(line.utf8))
-        drawn = true
+        line += "  \(details) "
+        return line
     }
 
     /// Clears the line.
     func finish() {
-        lock.lock()
-        defer { lock.unlock() }
-        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        drawn = false
+        state.withLock { state in
+            if state.drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            state.drawn = false
+        }
     }
 
     /// A row count the way the line shows it: 950, 12k, 3.4M.
@@ -67,23 +73,17 @@ final class ProgressLine: @unchecked Sendable {
 
 /// Export's progress: bytes copied against the catalogs' size estimate,
 /// rows, archive size and an ETA.
-final class TerminalProgress: ExportProgressObserver, @unchecked Sendable {
-    // @unchecked Sendable: `estimatedBytes` is guarded by `lock`.
-    private let lock = NSLock()
-    private var estimatedBytes: Int64 = 1
+final class TerminalProgress: ExportProgressObserver, Sendable {
+    private let estimatedBytes = Locked<Int64>(1)
     private let line = ProgressLine()
 
     func dataPhaseStarted(tables: Int, estimatedBytes: Int64) {
-        lock.lock()
-        self.estimatedBytes = max(estimatedBytes, 1)
-        lock.unlock()
+        self.estimatedBytes.withLock { $0 = max(estimatedBytes, 1) }
         line.start()
     }
 
     func dataProgress(rows: Int, rawBytes: Int64, archiveBytes: UInt64) {
-        lock.lock()
-        let estimated = estimatedBytes
-        lock.unlock()
+        let estimated = estimatedBytes.current
         // COPY text is usually a little larger than the heap; cap at 99% until done.
         let fraction = min(0.99, Double(rawBytes) / Double(estimated))
         line.draw(fraction: fraction) {

@@ -9,10 +9,9 @@ public struct PlanCommand: ParsableCommand {
         commandName: "plan",
         abstract: "Print the SQL that provision would run; change nothing.",
         discussion: """
-        Reads the cluster's catalogs (no state file) and prints the minimal SQL that
-        converges them on the configuration. Exit status: 0 when nothing would change;
-        with --detailed-exitcode, 2 when something would; 1 on errors, including drift
-        that pgcellar will not converge (a database's encoding or locale).
+        Reads the cluster's catalogs (no state file) and prints the minimal SQL that converges them on the configuration.
+
+        Exit status: 0 when nothing would change; with --detailed-exitcode, 2 when something would; 1 on errors, including drift that pgcellar will not converge (a database's encoding or locale).
         """)
 
     @OptionGroup public var configFile: ConfigFileOption
@@ -45,10 +44,7 @@ public struct ProvisionCommand: ParsableCommand {
         commandName: "provision",
         abstract: "Create or converge the database, its roles, grants and default privileges.",
         discussion: """
-        Shows the plan, then applies it. New login roles get a generated password,
-        written to their Secret manifest (0600, atomically) before the role is created,
-        and sent to the server as a SCRAM-SHA-256 verifier. Existing passwords are left
-        alone: pgcellar rotate changes them. A second run changes nothing and says so.
+        Shows the plan, then applies it. New login roles get a generated password, written to their Secret manifest (0600, atomically) before the role is created, and sent to the server as a SCRAM-SHA-256 verifier. Existing passwords are left alone: pgcellar rotate changes them. A second run changes nothing and says so.
         """)
 
     @OptionGroup public var configFile: ConfigFileOption

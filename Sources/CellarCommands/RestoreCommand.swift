@@ -11,18 +11,9 @@ public struct RestoreCommand: ParsableCommand {
         commandName: "restore",
         abstract: "Restore a pgcellar export into a database, in parallel and verified.",
         discussion: """
-        Before anything is written, a file's footer, header and table of contents are
-        checked, the roles the export references must exist (unless --owner, --no-owner
-        or --no-privileges make them unnecessary), and the target must hold no objects
-        (unless --data-only). Pre-data runs on one connection; then table chunks load on
-        -j connections (several on one large table), each chunk's SHA-256 and row count
-        checked; indexes and constraints build as soon as their table is loaded, foreign
-        keys last; then sequence values, materialized views and ANALYZE.
+        Before anything is written, a file's footer, header and table of contents are checked, the roles the export references must exist (unless --owner, --no-owner or --no-privileges make them unnecessary), and the target must hold no objects (unless --data-only). Pre-data runs on one connection; then table chunks load on -j connections (several on one large table), each chunk's SHA-256 and row count checked; indexes and constraints build as soon as their table is loaded, foreign keys last; then sequence values, materialized views and ANALYZE.
 
-        From standard input (FILE -), entries are checked as they stream and the run
-        fails on the first bad one. --create makes the database through the maintenance
-        database `postgres` with the export's encoding, locale, settings and privileges,
-        and drops it again if the restore fails (unless --keep-on-error).
+        From standard input (FILE -), entries are checked as they stream and the run fails on the first bad one. --create makes the database through the maintenance database `postgres` with the export's encoding, locale, settings and privileges, and drops it again if the restore fails (unless --keep-on-error). See docs/restore.md.
         """)
 
     @Argument(help: ArgumentHelp("The export file, - for standard input, or a backup: repo:latest, repo:<id>, repo:<database>@latest (with -c).", valueName: "FILE"))
@@ -128,6 +119,9 @@ public struct RestoreCommand: ParsableCommand {
             case .randomAccess(let input): source = .randomAccess(input)
             }
             summary = try restorer.restore(from: source)
+            // From here a signal must not drop what was restored.
+            interrupt.succeeded()
+            TestPause.reached("restore-succeeded")
         } catch {
             if outputOptions.json {
                 printJSON(["ok": false, "error": "\(error)"] as [String: Any])
@@ -163,23 +157,17 @@ public struct RestoreCommand: ParsableCommand {
 
 /// Restore's progress: COPY bytes loaded against the archive's total (when
 /// restoring from a file), rows and an ETA.
-final class RestoreTerminalProgress: RestoreProgressObserver, @unchecked Sendable {
-    // @unchecked Sendable: `total` is guarded by `lock`.
-    private let lock = NSLock()
-    private var total: UInt64?
+final class RestoreTerminalProgress: RestoreProgressObserver, Sendable {
+    private let total = Locked<UInt64?>(nil)
     private let line = ProgressLine()
 
     func restoreStarted(totalBytes: UInt64?) {
-        lock.lock()
-        total = totalBytes
-        lock.unlock()
+        total.withLock { $0 = totalBytes }
         line.start()
     }
 
     func restoreProgress(rows: Int, bytes: UInt64) {
-        lock.lock()
-        let total = self.total
-        lock.unlock()
+        let total = self.total.current
         let fraction = total.flatMap { $0 > 0 ? min(1, Double(bytes) / Double($0)) : nil }
         line.draw(fraction: fraction) { "\(ByteCount.text(bytes)) loaded  \(ProgressLine.count(rows)) rows" }
     }
@@ -191,55 +179,51 @@ final class RestoreTerminalProgress: RestoreProgressObserver, @unchecked Sendabl
 /// (SIGINT, SIGTERM, SIGHUP), as a failed restore does, unless --keep-on-error;
 /// or, given `interruptedAction`, runs that instead (a drill drops its scratch
 /// database by OID). Then the signal takes its default course.
-final class RestoreInterruptCleanup: @unchecked Sendable {
-    // @unchecked Sendable: `database` is guarded by `lock`; the rest is
-    // immutable after init.
-    private let lock = NSLock()
-    private var database: String?
-    private let target: ConnectionTarget
-    private let keep: Bool
-    private let logger: Logger
-    private let sources: [DispatchSourceSignal]
-    private let interruptedAction: (@Sendable () -> Void)?
+final class RestoreInterruptCleanup: Sendable {
+    /// The database `--create` made, once it exists; and once the restore
+    /// succeeded, that database, which a signal never drops.
+    private struct Databases {
+        var created: String?
+        var restored: String?
+    }
 
-    private static let signals = [SIGINT, SIGTERM, SIGHUP]
+    private let databases: Locked<Databases>
+    private let trap: SignalTrap
 
     init(target: ConnectionTarget, keep: Bool, logger: Logger, interruptedAction: (@Sendable () -> Void)? = nil) {
-        self.target = target
-        self.keep = keep
-        self.logger = logger
-        self.interruptedAction = interruptedAction
-        sources = Self.signals.map { number in
-            signal(number, SIG_IGN)
-            return DispatchSource.makeSignalSource(signal: number, queue: .global())
-        }
-        for (number, source) in zip(Self.signals, sources) {
-            source.setEventHandler { [weak self] in
-                self?.interrupted()
-                signal(number, SIG_DFL)
-                // To the process, not this thread: libdispatch's threads
-                // block signals, so raise() here would leave it pending.
-                kill(getpid(), number)
+        let databases = Locked(Databases())
+        self.databases = databases
+        trap = SignalTrap { _ in
+            if let interruptedAction {
+                interruptedAction()
+                return
             }
-            source.resume()
+            // Held through the drop, so that succeeded() cannot return meanwhile.
+            databases.withLock { databases in
+                Self.interrupted(databases, target: target, keep: keep, logger: logger)
+            }
         }
     }
 
     func created(_ name: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        database = name
+        databases.withLock { $0.created = name }
     }
 
-    private func interrupted() {
-        if let interruptedAction {
-            interruptedAction()
+    /// The restore succeeded: a signal from now on drops nothing. Waits
+    /// for a drop that a signal already began.
+    func succeeded() {
+        databases.withLock { databases in
+            databases.restored = databases.created
+            databases.created = nil
+        }
+    }
+
+    private static func interrupted(_ databases: Databases, target: ConnectionTarget, keep: Bool, logger: Logger) {
+        if let restored = databases.restored {
+            Diagnostics.printError("pgcellar: interrupted after the restore into \(restored) succeeded; the database is kept")
             return
         }
-        lock.lock()
-        let database = self.database
-        lock.unlock()
-        guard let database, !keep else {
+        guard let database = databases.created, !keep else {
             Diagnostics.printError("pgcellar: restore interrupted")
             return
         }
@@ -252,7 +236,6 @@ final class RestoreInterruptCleanup: @unchecked Sendable {
     }
 
     func cancel() {
-        for source in sources { source.cancel() }
-        for number in Self.signals { signal(number, SIG_DFL) }
+        trap.cancel()
     }
 }

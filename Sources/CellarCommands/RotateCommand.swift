@@ -10,17 +10,11 @@ public struct RotateCommand: ParsableCommand {
         commandName: "rotate",
         abstract: "Give managed login roles new passwords, verified by logging in, and rewrite their Secrets.",
         discussion: """
-        Without --role, every login role in the configuration is rotated into its own
-        Secret; one role's failure does not stop the others. The new password is
-        journaled next to the Secret (<secret>.pending, mode 0600) before ALTER ROLE,
-        sent as a SCRAM-SHA-256 verifier, verified by a fresh TLS login as the
-        application makes it, and only then written to the Secret. A run that finds
-        a journal first finishes that rotation. If the new password does not log in,
-        the previous one (from the current Secret) is restored.
+        Without --role, every login role in the configuration is rotated into its own Secret; one role's failure does not stop the others. The new password is journaled next to the Secret (<secret>.pending, mode 0600) before ALTER ROLE, sent as a SCRAM-SHA-256 verifier, verified by a fresh TLS login as the application makes it, and only then written to the Secret. A run that finds a journal first finishes that rotation. If the new password does not log in, the previous one (from the current Secret) is restored.
 
         An audit line per role goes to stderr (never the password).
-        Exit status: 0 when every role was rotated or left alone as fresh, 1 when any
-        role failed, 64 on usage errors. See docs/rotation.md.
+
+        Exit status: 0 when every role was rotated or left alone as fresh, 1 when any role failed (the others are still rotated and their Secrets written), 64 on usage errors. See docs/rotation.md.
         """)
 
     @OptionGroup public var configFile: ConfigFileOption

@@ -184,7 +184,9 @@ extension Connection {
 /// Every ``ConnectionTarget`` shares ``perProcess`` unless given another
 /// (tests give their own, to see the warning again).
 public final class UnverifiedServerWarning: @unchecked Sendable {
-    // @unchecked Sendable: `warned` is guarded by `lock`.
+    // @unchecked Sendable: `warned` is guarded by `lock`. CellarSupport's
+    // `Locked` would do, but PostgresClient stands alone and depends on no
+    // other target of the package.
     private let lock = NSLock()
     private var warned = false
 

@@ -12,6 +12,9 @@ internal import CLibPQ
 public enum SQLQuoting {
     /// Serializes use of the shared offline handle: the escaping functions
     /// reset its error buffer, so they are not safe to call concurrently.
+    ///
+    /// `@unchecked Sendable`: it wraps a libpq handle (`PGconn`), used only
+    /// with `lock` held.
     private final class OfflineHandle: @unchecked Sendable {
         let lock = NSLock()
         let conn: OpaquePointer?

@@ -75,7 +75,8 @@ struct DestroyTests {
         let path = fixture.directory + "/no/such/directory/export.sql.zst"
         let result = try Pgcellar.run(["destroy", "-c", fixture.configPath, "--export-to", path, "--yes"])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("nothing was dropped"), "\(result.stderr)")
+        // The path is checked before anything is revoked.
+        #expect(result.stderr.contains("does not exist") && result.stderr.contains(path), "\(result.stderr)")
         #expect(try databaseExists(fixture.database))
         for role in [fixture.owner, fixture.readwrite, fixture.readonly] { #expect(try roleExists(role)) }
         // The application's roles can connect again.

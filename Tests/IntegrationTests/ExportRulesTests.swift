@@ -53,24 +53,4 @@ struct ExportRulesTests {
             }
         }
     }
-
-    @Test("a view in a dependency cycle through a function on its row type is refused by name, with nothing written")
-    func viewInCycleRefused() throws {
-        try TestServer.withScratchDatabase("kinds_viewcycle") { database in
-            try Support.psql(database, """
-                CREATE TABLE t (a int);
-                CREATE VIEW "Loop View" AS SELECT a, 0 AS b FROM t;
-                CREATE FUNCTION plus_one("Loop View") RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT $1.a + 1; END;
-                CREATE OR REPLACE VIEW "Loop View" AS SELECT a, plus_one(NULL::"Loop View") AS b FROM t;
-                """)
-            let archive = Support.temporaryPath("viewcycle.sql.zst")
-            defer { try? FileManager.default.removeItem(atPath: archive) }
-            let exported = try Pgcellar.run(["export", "-d", "\(try TestServer.dsn()) dbname=\(database)", "-o", archive])
-            #expect(exported.status == 1)
-            #expect(exported.stderr.contains("dependency cycle"), "\(exported.stderr)")
-            #expect(exported.stderr.contains("VIEW public.Loop View"), "\(exported.stderr)")
-            #expect(exported.stderr.contains("FUNCTION public.plus_one"), "\(exported.stderr)")
-            #expect(!FileManager.default.fileExists(atPath: archive))
-        }
-    }
 }

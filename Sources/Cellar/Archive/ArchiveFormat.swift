@@ -135,7 +135,9 @@ struct ArchiveFooter: Equatable {
         guard formatVersion >= 1, formatVersion <= UInt32(ArchiveFormat.version) else {
             throw ArchiveError(.unsupportedVersion, "format version \(formatVersion) is newer than this pgcellar reads (\(ArchiveFormat.version)); upgrade pgcellar", offset: offset + 16)
         }
-        guard tableOfContentsOffset + tableOfContentsLength == offset else {
+        // Crafted values must not overflow (a trap), only fail.
+        let (end, overflow) = tableOfContentsOffset.addingReportingOverflow(tableOfContentsLength)
+        guard !overflow, end == offset else {
             throw ArchiveError(.corrupt, "the footer does not point at a table of contents just before it", offset: offset + 24)
         }
     }
@@ -201,12 +203,22 @@ extension ArchiveEntry {
         text += " \(name)"
         if let data {
             if let count = data.chunkCount, count > 1 {
-                text += " (chunk \(data.chunk + 1) of \(count))"
+                text += " (chunk \(data.chunkOrdinal) of \(count))"
             } else if data.chunk > 0 {
-                text += " (chunk \(data.chunk + 1))"
+                text += " (chunk \(data.chunkOrdinal))"
             }
         }
         return text
+    }
+}
+
+extension ArchiveEntry.DataInfo {
+    /// The chunk's 1-based number, for people. Messages about a damaged
+    /// entry name it before its numbers are checked, so this must not trap
+    /// on `Int.max`.
+    public var chunkOrdinal: String {
+        let (ordinal, overflow) = chunk.addingReportingOverflow(1)
+        return overflow ? "\(chunk) (0-based)" : String(ordinal)
     }
 }
 

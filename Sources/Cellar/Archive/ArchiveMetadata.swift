@@ -310,8 +310,7 @@ public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
     }
 
     /// Holds a ``DataInfo`` out of line; compared and hashed by value.
-    private final class DataBox: Hashable, @unchecked Sendable {
-        // @unchecked Sendable: immutable after init.
+    private final class DataBox: Hashable, Sendable {
         let value: DataInfo
         init(_ value: DataInfo) { self.value = value }
         static func == (lhs: DataBox, rhs: DataBox) -> Bool { lhs.value == rhs.value }

@@ -407,15 +407,19 @@ enum ArchiveFrames {
     /// 2 a zstd frame holding a JSON array of entries (a group), in version 1
     /// one JSON object.
     static func decodeEntryGroup(_ body: [UInt8], at offset: UInt64, after previous: ArchiveEntry?) throws -> [ArchiveEntry] {
+        let group: [ArchiveEntry]
         do {
             if body.first == UInt8(ascii: "{") {
-                return [try JSONDecoder().decode(ArchiveEntry.self, from: Data(body))]
+                group = [try JSONDecoder().decode(ArchiveEntry.self, from: Data(body))]
+            } else {
+                let json = try ZstdDecompressor().decompressFrame(body, limit: ArchiveFormat.maximumFrameSize)
+                group = try JSONDecoder().decode([ArchiveEntry].self, from: Data(json))
             }
-            let json = try ZstdDecompressor().decompressFrame(body, limit: ArchiveFormat.maximumFrameSize)
-            return try JSONDecoder().decode([ArchiveEntry].self, from: Data(json))
         } catch {
             throw ArchiveError(.corrupt, "an entry metadata frame cannot be read (\(ArchiveStreamReader.after(previous))): \(error)", offset: offset)
         }
+        for entry in group { try entry.checkBounds(at: offset) }
+        return group
     }
 
     /// Decodes the table of contents entry by entry as it decompresses, so
@@ -427,11 +431,17 @@ enum ArchiveFrames {
         do {
             let decompressor = try ZstdDecompressor()
             try decompressor.decompress(Array(body)) { piece in
-                try scanner.feed(piece) { object in entries.append(try decoder.decode(ArchiveEntry.self, from: object)) }
+                try scanner.feed(piece) { object in
+                    let entry = try decoder.decode(ArchiveEntry.self, from: object)
+                    try entry.checkBounds(at: offset)
+                    entries.append(entry)
+                }
             }
             try decompressor.finish()
         } catch let error as ZstdError {
             throw ArchiveError(.corrupt, "the table of contents cannot be decompressed: \(error)", offset: offset)
+        } catch let error as ArchiveError {
+            throw error
         } catch {
             throw ArchiveError(.corrupt, "the table of contents cannot be read: \(error)", offset: offset)
         }
@@ -572,15 +582,20 @@ final class CountingInput {
         return digest.finalize()
     }
 
+    /// The most memory a read takes before its bytes arrive: a frame's
+    /// length comes from the archive, so a short, crafted stream must not
+    /// make the reader allocate what the length claims.
+    static let allocationStep = 1 << 20
+
     func readExactly(_ count: Int, what: String, after previous: ArchiveEntry? = nil, entry: ArchiveEntry? = nil) throws -> [UInt8] {
         let start = position
-        let bytes = try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            initialized = 0
-            while initialized < count {
-                let got = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[initialized...]))
-                if got == 0 { break }
-                initialized += got
-            }
+        var bytes: [UInt8] = []
+        while bytes.count < count {
+            // At most doubling what already arrived, as `append` grows.
+            let wanted = min(count - bytes.count, max(bytes.count, Self.allocationStep))
+            let piece = try Self.read(wanted, from: source)
+            if bytes.isEmpty { bytes = piece } else { bytes += piece }
+            if piece.count < wanted { break }
         }
         position += UInt64(bytes.count)
         guard bytes.count == count else {
@@ -591,6 +606,18 @@ final class CountingInput {
         return bytes
     }
 
+    /// Up to `count` bytes, fewer only at the end of the source.
+    private static func read(_ count: Int, from source: ByteSource) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = 0
+            while initialized < count {
+                let got = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[initialized...]))
+                if got == 0 { break }
+                initialized += got
+            }
+        }
+    }
+
     func atEnd() throws -> Bool {
         var byte: UInt8 = 0
         return try withUnsafeMutableBytes(of: &byte) { try source.read(into: $0) } == 0
@@ -598,24 +625,17 @@ final class CountingInput {
 }
 
 /// A few decompressed blocks, shared by the threads reading one archive.
-final class BlockCache: @unchecked Sendable {
-    // @unchecked Sendable: `lock` guards `blocks`.
-    private let lock = NSLock()
-    private var blocks: [(offset: UInt64, content: [UInt8])] = []
+final class BlockCache: Sendable {
+    private let blocks = Locked<[(offset: UInt64, content: [UInt8])]>([])
     private let capacity = 8
 
     func block(at offset: UInt64, _ load: () throws -> [UInt8]) throws -> [UInt8] {
-        lock.lock()
-        if let found = blocks.first(where: { $0.offset == offset }) {
-            lock.unlock()
-            return found.content
-        }
-        lock.unlock()
+        if let found = blocks.withLock({ $0.first { $0.offset == offset } }) { return found.content }
         let content = try load()
-        lock.lock()
-        defer { lock.unlock() }
-        if blocks.count >= capacity { blocks.removeFirst() }
-        blocks.append((offset, content))
+        blocks.withLock { blocks in
+            if blocks.count >= capacity { blocks.removeFirst() }
+            blocks.append((offset, content))
+        }
         return content
     }
 }

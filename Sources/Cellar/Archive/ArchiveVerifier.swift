@@ -114,7 +114,7 @@ public enum ArchiveListing {
         for entry in entries {
             var line = "\(entry.id); \(entry.section.rawValue) \(entry.kind) \(entry.schema ?? "-") \(entry.name) \(entry.owner ?? "-")"
             if let data = entry.data {
-                line += " (chunk \(data.chunk + 1)"
+                line += " (chunk \(data.chunkOrdinal)"
                 if let count = data.chunkCount { line += " of \(count)" }
                 line += ", \(data.rows) rows)"
             }

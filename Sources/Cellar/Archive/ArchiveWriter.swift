@@ -154,6 +154,13 @@ public final class ArchiveWriter {
         if blockBytes.count >= Self.blockByteLimit || blockEntries.count >= Self.blockEntryLimit { try closeBlock() }
     }
 
+    /// Makes room for `count` entries in all: an export of thousands of
+    /// tables knows about how many it writes, and an array that doubles
+    /// past it holds both its copies for a moment.
+    public func reserveEntries(_ count: Int) {
+        entries.reserveCapacity(count)
+    }
+
     /// Writes the table of contents and the footer. The archive is complete
     /// once this returns; nothing may be appended after.
     /// Each data entry's chunk count is filled in here, from the entries.

@@ -3,55 +3,6 @@ import Foundation
 import Logging
 import PostgresClient
 
-/// What `pgcellar destroy` would do, read from the catalogs before anything changes.
-public struct DestroyPlan: Codable, Sendable, Equatable {
-    public var database: String
-    /// Where the admin connection goes ("user@host:port").
-    public var endpoint: String
-    /// Sessions connected to the database now (to be terminated).
-    public var sessions: Int
-    /// Managed roles that will be dropped after the database.
-    public var rolesToDrop: [String]
-    /// Managed roles that stay, and why.
-    public var rolesKept: [KeptRole]
-    /// Managed roles that do not exist (nothing to drop).
-    public var rolesMissing: [String]
-    /// Where the drill runs ("user@host:port"); nil with `--no-drill`.
-    public var drillServer: String?
-
-    public struct KeptRole: Codable, Sendable, Equatable {
-        public var name: String
-        /// What still depends on the role outside the database ("owner of table public.t in database crm").
-        public var reasons: [String]
-    }
-
-    /// The plan as a person reads it.
-    public func render(exportPath: String) -> String {
-        var lines = ["pgcellar destroy, on \(endpoint):"]
-        lines.append("  1. stop new connections to database \(database) and terminate its \(sessions) session\(sessions == 1 ? "" : "s")")
-        lines.append("  2. export \(database) to \(exportPath) and verify the export")
-        if let drillServer {
-            lines.append("  3. drill: restore the export into a scratch database on \(drillServer), compare its rows and schema, drop it")
-        } else {
-            lines.append("  3. no drill (--no-drill): the export is not proven to restore")
-        }
-        lines.append("  4. drop database \(database)")
-        if rolesToDrop.isEmpty {
-            lines.append("  5. drop no roles")
-        } else {
-            lines.append("  5. drop role\(rolesToDrop.count == 1 ? "" : "s") \(rolesToDrop.joined(separator: ", "))")
-        }
-        for role in rolesKept {
-            lines.append("  keep role \(role.name): \(role.reasons.joined(separator: "; "))")
-        }
-        if !rolesMissing.isEmpty {
-            lines.append("  (not found, nothing to drop: \(rolesMissing.joined(separator: ", ")))")
-        }
-        lines.append("If the export, its verification or the drill fails, connections are allowed again and nothing is dropped.")
-        return lines.joined(separator: "\n") + "\n"
-    }
-}
-
 /// What a destroy run did.
 public struct DestroyReport: Codable, Sendable {
     public var plan: DestroyPlan
@@ -96,6 +47,13 @@ public struct Destroyer: Sendable {
     /// connection's server.
     public var drillTarget: ConnectionTarget?
 
+    /// The share of `pg_database_size` the export's filesystem must have
+    /// free (`--export-room-ratio`); 0 skips that check. See ``ExportRoom``.
+    public var exportRoomRatio = ExportRoom.defaultRatio
+    /// Told about the run's ``DestroyGuard`` before anything changes, so
+    /// that a signal handler can call ``DestroyGuard/interrupt()``.
+    public var guardCreated: (@Sendable (DestroyGuard) -> Void)?
+
     public init(config: PgcellarConfig, adminDSN: String?, logger: Logger) {
         self.config = config
         self.connector = AdminConnector(config: config, dsn: adminDSN)
@@ -113,181 +71,136 @@ public struct Destroyer: Sendable {
         let connection = try connector.connect(logger: logger)
         if connection.database == database {
             connection.close()
-            return try connector.connect(database: "postgres", logger: logger)
+            return try connector.connect(database: config.cluster.dbname, logger: logger)
         }
         return connection
     }
 
-    // MARK: - Plan
-
-    /// Reads what a destroy would do; changes nothing.
-    public func plan() throws -> DestroyPlan {
-        let admin = try connectAdmin()
-        defer { admin.close() }
-        return try plan(admin)
-    }
-
-    func plan(_ admin: Connection) throws -> DestroyPlan {
-        guard let oid = try admin.query("SELECT oid::text AS oid FROM pg_catalog.pg_database WHERE datname = $1", [database]).first?["oid"] else {
-            throw DestroyError("database \(database) does not exist on \(admin.endpointDescription): there is nothing to export, and pgcellar destroy drops nothing without a verified export")
-        }
-        let sessions = try admin.query("SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()", [database])
-            .first?.int("n") ?? 0
-        let managed = config.roles.map(\.name)
-        let existing = Set(try admin.query("SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[])", [textArrayParameter(managed)])
-            .rows.compactMap { $0["rolname"] })
-        let dependencies = try foreignDependencies(admin, roles: managed.filter(existing.contains), databaseOID: oid)
-        var drop: [String] = []
-        var kept: [DestroyPlan.KeptRole] = []
-        for role in managed where existing.contains(role) {
-            var reasons = dependencies[role] ?? []
-            if role == admin.user { reasons.insert("it is the role of the admin connection", at: 0) }
-            if reasons.isEmpty { drop.append(role) } else { kept.append(.init(name: role, reasons: reasons)) }
-        }
-        let drillServer = skipDrill ? nil : drillTarget.map { target in
-            let info = try? target.parsed()
-            return [info?.options["user"].map { $0 + "@" }, info?.options["host"], info?.options["port"].map { ":" + $0 }]
-                .compactMap { $0 }.joined().nonEmpty ?? "the --drill-dsn server"
-        } ?? "the same server"
-        return DestroyPlan(database: database, endpoint: "\(admin.user)@\(admin.host):\(admin.port)", sessions: sessions,
-                           rolesToDrop: drop, rolesKept: kept, rolesMissing: managed.filter { !existing.contains($0) },
-                           drillServer: drillServer)
-    }
-
-    /// What each role owns or holds privileges on outside the database
-    /// being destroyed (`pg_shdepend`), described by name where possible.
-    func foreignDependencies(_ admin: Connection, roles: [String], databaseOID: String) throws -> [String: [String]] {
-        guard !roles.isEmpty else { return [:] }
-        let rows = try admin.query("""
-            SELECT r.rolname, d.deptype::text AS deptype, d.dbid::text AS dbid, coalesce(db.datname, '') AS datname,
-                   d.classid::text AS classid, d.objid::text AS objid, d.objsubid::text AS objsubid,
-                   CASE WHEN d.dbid = 0 THEN (SELECT o.type || ' ' || o.identity FROM pg_catalog.pg_identify_object(d.classid, d.objid, d.objsubid) o) END AS shared
-              FROM pg_catalog.pg_shdepend d
-              JOIN pg_catalog.pg_roles r ON d.refclassid = 'pg_catalog.pg_authid'::regclass AND d.refobjid = r.oid
-              LEFT JOIN pg_catalog.pg_database db ON db.oid = d.dbid
-             WHERE r.rolname = ANY($1::text[]) AND d.deptype <> 'p'
-               AND d.dbid <> $2::oid
-               AND NOT (d.classid = 'pg_catalog.pg_database'::regclass AND d.objid = $2::oid)
-             ORDER BY r.rolname, db.datname, d.classid, d.objid
-            """, [textArrayParameter(roles), databaseOID]).rows
-        var byRole: [String: [String]] = [:]
-        var describedIn: [String: Connection] = [:]
-        defer { for connection in describedIn.values { connection.close() } }
-        for row in rows {
-            guard let role = row["rolname"], let deptype = row["deptype"] else { continue }
-            let relation: String
-            switch deptype {
-            case "o": relation = "owner of"
-            case "a": relation = "privileges on"
-            case "r": relation = "named in policy"
-            case "i": relation = "initial privileges on"
-            default: relation = "depended on by"
-            }
-            var what: String
-            let datname = row["datname"] ?? ""
-            if let shared = row["shared"] {
-                what = shared
-            } else {
-                what = "object \(row["classid"] ?? "?"):\(row["objid"] ?? "?")"
-                do {
-                    let connection: Connection
-                    if let open = describedIn[datname] {
-                        connection = open
-                    } else {
-                        connection = try connector.connect(database: datname, logger: logger)
-                        describedIn[datname] = connection
-                    }
-                    if let described = try connection.query(
-                        "SELECT o.type || ' ' || o.identity AS d FROM pg_catalog.pg_identify_object($1::oid, $2::oid, $3::int) o",
-                        [row["classid"], row["objid"], row["objsubid"]]).first?["d"] {
-                        what = described
-                    }
-                } catch {
-                    logger.debug("cannot describe \(what) in database \(datname): \(error)")
-                }
-                what += " in database \(datname)"
-            }
-            byRole[role, default: []].append("\(relation) \(what)")
-        }
-        return byRole
+    /// Waits for the lock that provision and rotate take for this database too.
+    func lockDatabase() throws -> DatabaseLock {
+        try DatabaseLock(database: database, connector: connector, maintenanceDatabase: config.cluster.dbname, logger: logger)
     }
 
     // MARK: - Run
 
     /// Destroys the database and the managed roles that nothing else needs.
     ///
-    /// - Parameter exportPath: Where the export goes (written atomically, 0600).
-    /// - Throws: ``DestroyError`` or the underlying error; when the export or
-    ///   its verification fails, connections are allowed again and nothing
-    ///   is dropped.
-    public func run(exportTo exportPath: String) throws -> DestroyReport {
+    /// - Parameters:
+    ///   - exportPath: Where the export goes (written atomically, 0600); the
+    ///     journal goes beside it.
+    ///   - resume: Finish the destroy whose journal is beside `exportPath`
+    ///     (`--resume`); without it, a journal there stops the run.
+    /// - Throws: ``DestroyError`` or the underlying error; when anything
+    ///   fails before the drop, the journaled ACL and connections are put
+    ///   back and nothing is dropped.
+    public func run(exportTo exportPath: String, resume: Bool = false) throws -> DestroyReport {
+        let lock = try lockDatabase()
+        defer { lock.release() }
+        let journalPath = DestroyJournal.path(forExport: exportPath)
+        let found = try DestroyJournal.load(path: journalPath)
+        if resume {
+            guard let found else {
+                throw DestroyError("--resume: there is no interrupted destroy to finish (no journal at \(journalPath)); without --resume, a destroy starts afresh")
+            }
+            try check(found, path: journalPath)
+            for leftover in removeLeftoverTemporaryFiles(of: exportPath) {
+                logger.info("removed \(leftover), the partial export of the interrupted run")
+            }
+        } else if let found {
+            throw DestroyError(found.interruptedMessage(path: journalPath))
+        }
+
         let admin = try connectAdmin()
+        let destroyGuard = DestroyGuard(admin: admin, journalPath: journalPath, logger: logger) { [connector, config, logger] in
+            try connector.connect(database: config.cluster.dbname, logger: logger)
+        }
         defer { admin.close() }
-        let lockScope = "destroy:\(database)"
-        try AdvisoryLock.acquire(admin, scope: lockScope, logger: logger)
-        defer { AdvisoryLock.release(admin, scope: lockScope) }
+        guardCreated?(destroyGuard)
 
+        if let found, try DatabaseGate.current(oid: found.databaseOID, on: admin) == nil {
+            return try finishDropped(found, journalPath: journalPath, exportPath: exportPath, admin: admin)
+        }
         let plan = try plan(admin)
-        let quoted = try admin.escapeIdentifier(database)
 
-        // 0. Before anything changes: can the drill run, and how much room will it need?
-        let sourceBytes = (try admin.query("SELECT pg_catalog.pg_database_size($1)::int8 AS size", [database]).first?.int("size")).map(Int64.init)
+        // 0. Before anything changes: room for the export, and can the drill run?
+        try ExportRoom.check(path: exportPath, databaseBytes: plan.databaseBytes, ratio: exportRoomRatio)
         if !skipDrill {
             let probe = try Driller.probe(server: drillServer, logger: logger)
-            logger.info("the drill can run on \(probe.server); it needs room for about \(sourceBytes.map { "\($0) bytes" } ?? "the size of") \(database) (pg_database_size; PostgreSQL cannot report free disk)")
+            logger.info("the drill can run on \(probe.server); it needs room for about \(plan.databaseBytes) bytes (pg_database_size of \(database); PostgreSQL cannot report free disk)")
         } else {
             logger.warning("--no-drill: \(database) will be dropped without proving that its export restores")
         }
+        guard var journal = try found ?? DatabaseGate.read(database: database, on: admin) else {
+            throw DestroyError("database \(database) disappeared while the destroy was being planned")
+        }
+        if found == nil {
+            guard journal.allowConnections else {
+                throw DestroyError("database \(database) does not allow connections (ALLOW_CONNECTIONS false), so it cannot be exported; nothing was revoked. Run ALTER DATABASE ... ALLOW_CONNECTIONS true if it should be destroyed")
+            }
+            journal = DestroyJournal(database: journal.database, databaseOID: journal.databaseOID, owner: journal.owner,
+                                     privileges: journal.privileges, effectivePrivileges: journal.effectivePrivileges,
+                                     aclText: journal.aclText, allowConnections: true, exportPath: exportPath, startedAt: Date())
+        }
 
-        // 1. No new connections, then no sessions.
-        let gate = try ConnectionGate.close(database: database, quoted: quoted, admin: admin, logger: logger)
+        // 1. No new connections, then no sessions; 2. export, verify; 3. drill.
         let summary: ExportSummary
         let verification: ArchiveVerification
         var drill: DrillReport?
         do {
-            try terminateSessions(admin)
-            // 2. Export and verify.
+            try destroyGuard.close(journal, resuming: found != nil)
+            try terminateSessions(destroyGuard)
+            TestPause.reached("destroy-after-revoke")
             logger.info("exporting \(database) to \(exportPath)")
-            summary = try export(to: exportPath)
+            summary = try export(to: exportPath, recording: journal, guard: destroyGuard)
             logger.info("verifying \(exportPath)")
             verification = try ArchiveVerifier.verify(path: exportPath)
             guard verification.rows == summary.rows, verification.header.database.name == database else {
                 throw DestroyError("the export at \(exportPath) does not match what was exported (\(verification.rows) rows verified, \(summary.rows) exported)")
             }
-            // 3. Drill, roles required: ownership and privileges must restore too.
-            if !skipDrill {
-                var options = DrillOptions(server: drillServer)
-                options.requireRoles = true
-                options.jobs = jobs
-                logger.info("drilling \(exportPath)")
-                let report: DrillReport
-                do {
-                    report = try Driller(options: options, logger: logger).run(archivePath: exportPath)
-                } catch {
-                    throw DestroyError("the drill of \(exportPath) could not run: \(error)", drillFailed: true)
-                }
-                guard report.passed else {
-                    var lines = report.mismatches.map { "  mismatch: \($0)" }
-                    if let failure = report.failure { lines.append("  failed: \(failure)") }
-                    throw DestroyError("the drill of \(exportPath) did not match (\(report.mismatches.count) mismatches):\n" + lines.joined(separator: "\n"),
-                                       drillFailed: true)
-                }
-                drill = report
-            }
+            if !skipDrill { drill = try runDrill(exportPath, guard: destroyGuard) }
         } catch {
-            gate.reopen()
-            throw DestroyError("nothing was dropped, and \(database) accepts connections again: \(error)",
-                               drillFailed: (error as? DestroyError)?.drillFailed ?? false)
+            throw failed(error, reopening: destroyGuard, at: "nothing was dropped")
         }
 
-        // 3. Drop the database, then 4. the roles.
-        logger.info("dropping database \(database)")
+        // 4. Confirm nobody is left, drop the database, then the roles.
         do {
-            try admin.execute("DROP DATABASE \(quoted) WITH (FORCE)")
+            TestPause.reached("destroy-before-drop")
+            try destroyGuard.drop { admin in
+                try confirmNoSessions(admin)
+                logger.info("dropping database \(database)")
+                try admin.execute("DROP DATABASE \(try admin.escapeIdentifier(database))")
+            }
         } catch {
-            gate.reopen()
-            throw DestroyError("the export \(exportPath) is verified, but dropping database \(database) failed (it accepts connections again): \(error)")
+            throw failed(error, reopening: destroyGuard, at: "the export \(exportPath) is verified, but database \(database) was not dropped")
         }
+        let (dropped, kept) = dropRoles(plan, guard: destroyGuard)
+        return DestroyReport(plan: plan, exportPath: exportPath, exportedTables: summary.tables, exportedRows: verification.rows,
+                             archiveBytes: verification.archiveBytes, databaseDropped: true, rolesDropped: dropped, rolesKept: kept,
+                             sourceBytes: plan.databaseBytes, drill: drill)
+    }
+
+    /// The error a failed run throws, after putting the database back.
+    private func failed(_ error: Error, reopening destroyGuard: DestroyGuard, at what: String) -> DestroyError {
+        let drillFailed = (error as? DestroyError)?.drillFailed ?? false
+        do {
+            try destroyGuard.reopen()
+        } catch let reopenError {
+            return DestroyError("\(what), and \(database) is still closed: \(reopenError); the failure was: \(error)", drillFailed: drillFailed)
+        }
+        return DestroyError("\(what), and \(database) has its privileges and connections back: \(error)", drillFailed: drillFailed)
+    }
+
+    private func check(_ journal: DestroyJournal, path: String) throws {
+        guard journal.database == database else {
+            throw DestroyError("\(path) is the journal of a destroy of \(journal.database), not of \(database) (\(config.source)); use that configuration, or another --export-to")
+        }
+    }
+
+    /// A resumed destroy whose database is already gone: drops the roles.
+    private func finishDropped(_ journal: DestroyJournal, journalPath: String, exportPath: String, admin: Connection) throws -> DestroyReport {
+        logger.info("database \(database) (OID \(journal.databaseOID)) was dropped by the interrupted run; dropping the roles")
+        let plan = try plan(admin, databaseMustExist: false)
+        try DestroyJournal.remove(path: journalPath)
         var dropped: [String] = []
         var kept = plan.rolesKept
         for role in plan.rolesToDrop {
@@ -298,20 +211,72 @@ public struct Destroyer: Sendable {
                 kept.append(.init(name: role, reasons: ["DROP ROLE failed: \(error)"]))
             }
         }
-        return DestroyReport(plan: plan, exportPath: exportPath, exportedTables: summary.tables, exportedRows: verification.rows,
-                             archiveBytes: verification.archiveBytes, databaseDropped: true, rolesDropped: dropped, rolesKept: kept,
-                             sourceBytes: sourceBytes, drill: drill)
+        let verification = try? ArchiveVerifier.verify(path: exportPath)
+        return DestroyReport(plan: plan, exportPath: exportPath, exportedTables: verification?.tables ?? 0,
+                             exportedRows: verification?.rows ?? 0, archiveBytes: verification?.archiveBytes ?? 0,
+                             databaseDropped: true, rolesDropped: dropped, rolesKept: kept, sourceBytes: nil, drill: nil)
     }
 
-    private func terminateSessions(_ admin: Connection) throws {
+    private func dropRoles(_ plan: DestroyPlan, guard destroyGuard: DestroyGuard) -> (dropped: [String], kept: [DestroyPlan.KeptRole]) {
+        var dropped: [String] = []
+        var kept = plan.rolesKept
+        for role in plan.rolesToDrop {
+            do {
+                _ = try destroyGuard.withAdmin { admin in try admin.execute("DROP ROLE \(try admin.escapeIdentifier(role))") }
+                dropped.append(role)
+            } catch {
+                kept.append(.init(name: role, reasons: ["DROP ROLE failed: \(error)"]))
+            }
+        }
+        return (dropped, kept)
+    }
+
+    // MARK: - Abort
+
+    /// Reopens the database an interrupted destroy left closed (`--abort`):
+    /// the journal's ACL and `datallowconn` come back, the partial export
+    /// and the journal go.
+    ///
+    /// - Returns: One line saying what was done.
+    /// - Throws: ``DestroyError`` when there is no journal, it belongs to
+    ///   another database, or the privileges cannot be restored (the
+    ///   journal then stays).
+    public func abort(exportTo exportPath: String) throws -> String {
+        let lock = try lockDatabase()
+        defer { lock.release() }
+        let journalPath = DestroyJournal.path(forExport: exportPath)
+        guard let journal = try DestroyJournal.load(path: journalPath) else {
+            throw DestroyError("--abort: there is no interrupted destroy to abort (no journal at \(journalPath)); give the --export-to of the destroy that was interrupted")
+        }
+        try check(journal, path: journalPath)
+        for leftover in removeLeftoverTemporaryFiles(of: exportPath) {
+            logger.info("removed \(leftover), the partial export of the interrupted run")
+        }
+        let connection = try connector.connect(database: config.cluster.dbname, logger: logger)
+        defer { connection.close() }
+        let outcome = try DatabaseGate.reopen(journal, on: connection, logger: logger)
+        try DestroyJournal.remove(path: journalPath)
+        switch outcome {
+        case .restored(let name):
+            return "Reopened database \(name): its ACL is \(journal.aclText ?? "the default") again and it accepts connections as before; removed \(journalPath)."
+        case .dropped:
+            return "Database \(journal.database) (OID \(journal.databaseOID)) was already dropped by the interrupted destroy (its export is \(journal.exportPath)); removed \(journalPath). Its managed roles may remain: run pgcellar destroy again to see them."
+        }
+    }
+
+    // MARK: - Steps
+
+    private func terminateSessions(_ destroyGuard: DestroyGuard) throws {
         let deadline = Date().addingTimeInterval(15)
         while true {
-            let sessions = try admin.query("""
-                SELECT pid::text AS pid, coalesce(usename::text, '?') AS role,
-                       pg_catalog.pg_terminate_backend(pid)::text AS terminated
-                  FROM pg_catalog.pg_stat_activity
-                 WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()
-                """, [database]).rows
+            let sessions = try destroyGuard.withAdmin { admin in
+                try admin.query("""
+                    SELECT pid::text AS pid, coalesce(usename::text, '?') AS role,
+                           pg_catalog.pg_terminate_backend(pid)::text AS terminated
+                      FROM pg_catalog.pg_stat_activity
+                     WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()
+                    """, [database]).rows
+            }
             if sessions.isEmpty { return }
             // A session that is just ending cannot be signalled either: only
             // give up when sessions outlast the deadline.
@@ -328,79 +293,73 @@ public struct Destroyer: Sendable {
         }
     }
 
-    private func export(to path: String) throws -> ExportSummary {
+    /// PostgreSQL keeps no record of past sessions: just before the drop,
+    /// with `ALLOW_CONNECTIONS false`, no session may be left on the
+    /// database but autovacuum's (which DROP DATABASE ends itself). The
+    /// export's own sessions may take a moment to end after it closed them.
+    func confirmNoSessions(_ admin: Connection) throws {
+        let deadline = Date().addingTimeInterval(5)
+        while true {
+            let sessions = try admin.query("""
+                SELECT pid::text AS pid, coalesce(usename::text, '?') AS role, coalesce(application_name, '') AS application,
+                       coalesce(client_addr::text, 'local') AS client, coalesce(pg_catalog.to_char(backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), '?') AS since
+                  FROM pg_catalog.pg_stat_activity
+                 WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid() AND backend_type IS DISTINCT FROM 'autovacuum worker'
+                """, [database]).rows
+            if sessions.isEmpty { return }
+            guard Date() < deadline else {
+                let described = sessions.map {
+                    "pid \($0["pid"] ?? "?") as \($0["role"] ?? "?") from \($0["client"] ?? "?")\(($0["application"] ?? "").isEmpty ? "" : " (\($0["application"]!))") since \($0["since"] ?? "?")"
+                }.joined(separator: ", ")
+                throw DestroyError("a session is on \(database) after the export (\(described)): it may have written what the export does not hold, so nothing is dropped. Find out who connected despite the revoke (a superuser or a member of the owner), then run the destroy again")
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    private func export(to path: String, recording journal: DestroyJournal, guard destroyGuard: DestroyGuard) throws -> ExportSummary {
         // The admin target, to the database being destroyed: the export
         // connects as the admin, the only role CONNECT is left to.
-        let options = ExportOptions(target: connector.target.with(database: database), jobs: jobs, level: level)
+        var options = ExportOptions(target: connector.target.with(database: database), jobs: jobs, level: level)
+        options.recordedDatabasePrivileges = .some(journal.privileges)
+        options.allConnectionsOpen = {
+            try destroyGuard.disallowConnections()
+            TestPause.reached("destroy-connections-disallowed")
+        }
         let file = try AtomicFileWriter(path: path, mode: 0o600)
+        destroyGuard.exporting(to: file.temporaryPath)
         do {
             let summary = try Exporter(options: options, logger: logger).run(to: file)
             try file.commit()
+            destroyGuard.exporting(to: nil)
             return summary
         } catch {
             file.abort()
+            destroyGuard.exporting(to: nil)
             throw error
         }
     }
-}
 
-/// Keeps everyone but the admin role out of a database by revoking CONNECT
-/// (ALLOW_CONNECTIONS false would lock out the export too, superusers
-/// included; a connection limit does not bind superusers), and puts the
-/// privileges back if the destroy stops.
-struct ConnectionGate {
-    let database: String
-    let quoted: String
-    let admin: Connection
-    let logger: Logger
-    /// The CONNECT grants revoked: grantee (nil for PUBLIC) and grant option.
-    let revoked: [(grantee: String?, grantable: Bool)]
-    /// Whether CONNECT was granted to the admin role for the export.
-    let grantedToAdmin: Bool
-
-    static func close(database: String, quoted: String, admin: Connection, logger: Logger) throws -> ConnectionGate {
-        let rows = try admin.query("""
-            SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(a.grantee) END AS grantee,
-                   a.is_grantable::text AS grantable
-              FROM pg_catalog.pg_database d,
-                   LATERAL pg_catalog.aclexplode(coalesce(d.datacl, pg_catalog.acldefault('d', d.datdba))) a
-             WHERE d.datname = $1 AND a.privilege_type = 'CONNECT'
-            """, [database]).rows
-        let revoked = rows.map { (grantee: $0["grantee"], grantable: $0["grantable"] == "true") }
-        let grantToAdmin = !admin.isSuperuser
-        logger.info("revoking CONNECT on \(database) from everyone but \(admin.user)")
-        try admin.transaction {
-            if grantToAdmin {
-                try admin.execute("GRANT CONNECT ON DATABASE \(quoted) TO \(try admin.escapeIdentifier(admin.user))")
-            }
-            for grant in revoked where grant.grantee != admin.user || !grantToAdmin {
-                let grantee = try grant.grantee.map { try admin.escapeIdentifier($0) } ?? "PUBLIC"
-                try admin.execute("REVOKE CONNECT ON DATABASE \(quoted) FROM \(grantee) CASCADE")
-            }
-        }
-        return ConnectionGate(database: database, quoted: quoted, admin: admin, logger: logger,
-                              revoked: revoked, grantedToAdmin: grantToAdmin)
-    }
-
-    /// Grants back what ``close(database:quoted:admin:logger:)`` revoked.
-    func reopen() {
+    private func runDrill(_ exportPath: String, guard destroyGuard: DestroyGuard) throws -> DrillReport {
+        // Roles required: ownership and privileges must restore too.
+        var options = DrillOptions(server: drillServer)
+        options.requireRoles = true
+        options.jobs = jobs
+        logger.info("drilling \(exportPath)")
+        var driller = Driller(options: options, logger: logger)
+        driller.scratchCreated = { destroyGuard.drilling($0) }
+        let report: DrillReport
         do {
-            try admin.transaction {
-                if grantedToAdmin, !revoked.contains(where: { $0.grantee == admin.user }) {
-                    try admin.execute("REVOKE CONNECT ON DATABASE \(quoted) FROM \(try admin.escapeIdentifier(admin.user))")
-                }
-                for grant in revoked {
-                    let grantee = try grant.grantee.map { try admin.escapeIdentifier($0) } ?? "PUBLIC"
-                    try admin.execute("GRANT CONNECT ON DATABASE \(quoted) TO \(grantee)\(grant.grantable ? " WITH GRANT OPTION" : "")")
-                }
-            }
-            logger.info("connections to \(database) are allowed again")
+            report = try driller.run(archivePath: exportPath)
         } catch {
-            logger.error("could not give CONNECT on \(database) back; grant it by hand: \(error)")
+            throw DestroyError("the drill of \(exportPath) could not run: \(error)", drillFailed: true)
         }
+        guard report.passed else {
+            var lines = report.mismatches.map { "  mismatch: \($0)" }
+            if let failure = report.failure { lines.append("  failed: \(failure)") }
+            throw DestroyError("the drill of \(exportPath) did not match (\(report.mismatches.count) mismatches):\n" + lines.joined(separator: "\n"),
+                               drillFailed: true)
+        }
+        return report
     }
-}
-
-private extension String {
-    var nonEmpty: String? { isEmpty ? nil : self }
 }

@@ -8,9 +8,12 @@ import PostgresClient
 /// COPY text settings, an empty search_path), and its row count and row
 /// digest compared with the sum of the archive's chunks.
 ///
+/// An extension configuration table is read under its `extcondition`, as
+/// the export read it: after a restore it also holds the rows the
+/// extension's script put there itself.
+///
 /// Sequence values are compared by the schema proof (their SEQUENCE SET
-/// entries). Large objects and extension configuration tables, when the
-/// archive holds them, each get a proof of their own beside this one.
+/// entries); large objects by ``LargeObjectProof``.
 struct DataProof: Sendable {
     struct Expected: Sendable {
         var schema: String
@@ -18,6 +21,9 @@ struct DataProof: Sendable {
         var copyStatement: String
         var rows = 0
         var digest: RowDigest? = .zero
+        /// `COPY (SELECT ... WHERE condition) TO STDOUT` for an extension
+        /// configuration table; nil to turn the archive's COPY around.
+        var copyOut: String? = nil
     }
 
     let header: ArchiveHeader
@@ -66,7 +72,12 @@ struct DataProof: Sendable {
     /// Runs the proof: on `main` with one job, else on `jobs` connections to
     /// `target` (the scratch database), each taking the next table.
     func run(target: ConnectionTarget, main: Connection, jobs: Int, into report: inout DrillReport) throws {
-        let tables = expectedTables()
+        let configured = try Self.configurationCopies(main)
+        let tables = expectedTables().map { table in
+            var table = table
+            table.copyOut = configured[table.schema + "\u{0}" + table.name]
+            return table
+        }
         let (seed, note) = self.seed
         report.digestsCompared = seed != nil
         report.digestNote = note
@@ -114,7 +125,7 @@ struct DataProof: Sendable {
     /// Copies one table out and compares it with the archive.
     func check(_ table: Expected, seed: UInt64?, on connection: Connection) throws -> Outcome {
         let object = "TABLE DATA \(table.schema).\(table.name)"
-        guard let statement = Self.copyOutStatement(table.copyStatement) else {
+        guard let statement = table.copyOut ?? Self.copyOutStatement(table.copyStatement) else {
             return Outcome(mismatch: DrillMismatch(kind: .tableRows, object: object, detail: "the archive's COPY statement is not one this pgcellar writes, so its rows cannot be read back: \(table.copyStatement)"))
         }
         var digester = RowDigester(seed: seed ?? 0)
@@ -144,6 +155,21 @@ struct DataProof: Sendable {
         return Outcome(check: check, mismatch: DrillMismatch(kind: .tableRows, object: object, detail: problems.joined(separator: "; ")))
     }
 
+    /// The extension configuration tables of the scratch database, by
+    /// "schema\0name": the COPY that reads their rows as the export did
+    /// (CatalogBuilder+ExtensionMembers), under the extension's condition.
+    static func configurationCopies(_ connection: Connection) throws -> [String: String] {
+        let rows: [ExtensionConfigurationRow] = try decodeRows(connection, CatalogQueries.extensionConfigurationData)
+        var copies: [String: String] = [:]
+        for table in rows {
+            let columns = table.columns ?? []
+            let condition = table.condition.isEmpty ? "" : " \(table.condition)"
+            copies[table.schema + "\u{0}" + table.name] =
+                "COPY (SELECT \(columns.isEmpty ? "*" : columns.joined(separator: ", ")) FROM ONLY \(table.qname)\(condition)) TO STDOUT"
+        }
+        return copies
+    }
+
     /// `COPY schema.table (columns) FROM stdin;` as `... TO STDOUT`: the
     /// statement the restore ran, turned around; nil for any other form.
     static func copyOutStatement(_ copyIn: String) -> String? {
@@ -154,24 +180,18 @@ struct DataProof: Sendable {
 }
 
 /// Outcomes collected from the workers, by table index.
-private final class Outcomes: @unchecked Sendable {
-    // @unchecked Sendable: `values` is guarded by `lock`.
-    private let lock = NSLock()
-    private var values: [DataProof.Outcome?]
+private final class Outcomes: Sendable {
+    private let values: Locked<[DataProof.Outcome?]>
 
-    init(count: Int) { values = Array(repeating: nil, count: count) }
+    init(count: Int) { values = Locked(Array(repeating: nil, count: count)) }
 
     func set(_ index: Int, _ outcome: DataProof.Outcome) {
-        lock.lock()
-        values[index] = outcome
-        lock.unlock()
+        values.withLock { $0[index] = outcome }
     }
 
     /// Every outcome, in table order; a table no worker reached (after a
     /// worker failed) is left out: the failure is reported instead.
     var all: [DataProof.Outcome] {
-        lock.lock()
-        defer { lock.unlock() }
-        return values.compactMap { $0 }
+        values.withLock { $0.compactMap { $0 } }
     }
 }

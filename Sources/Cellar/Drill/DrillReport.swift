@@ -16,6 +16,8 @@ public struct DrillMismatch: Codable, Sendable, Equatable, CustomStringConvertib
         public static let sequence = Kind(rawValue: "sequence")
         /// A schema object: missing, unexpected, or with other SQL.
         public static let schemaObject = Kind(rawValue: "schema object")
+        /// A large object: missing, or other bytes (size and SHA-256).
+        public static let largeObject = Kind(rawValue: "large object")
     }
 
     public var kind: Kind
@@ -70,6 +72,9 @@ public struct DrillReport: Codable, Sendable {
     public var rows = 0
     public var bytes: UInt64 = 0
     public var sequencesChecked = 0
+    /// Large objects read back and compared by size and SHA-256, and their bytes.
+    public var largeObjects = 0
+    public var largeObjectBytes: Int64 = 0
     public var schemaObjectsChecked = 0
     public var mismatches: [DrillMismatch] = []
     /// Why the drill could not finish (the restore failed, a connection
@@ -106,6 +111,7 @@ public struct DrillReport: Codable, Sendable {
         let verdict = passed ? "OK" : "FAILED"
         lines.append("drill of \(sourceDatabase) (snapshot \(snapshotTakenAt)) into \(scratchDatabase) on \(server): \(verdict): "
             + "\(tables.count) tables, \(rows) rows, \(bytes) bytes compared by \(digestsCompared ? "row digest and count" : "row count"); "
+            + (largeObjects > 0 ? "\(largeObjects) large objects (\(largeObjectBytes) bytes) by SHA-256; " : "")
             + "\(sequencesChecked) sequences, \(schemaObjectsChecked) schema objects; \(mismatches.count) mismatches; "
             + String(format: "%.1fs (%@)", seconds, phaseText)
             + (scratchDropped ? "; scratch database dropped" : "; scratch database \(scratchDatabase) kept"))

@@ -108,6 +108,7 @@ public struct Driller: Sendable {
             try phase("data") {
                 try DataProof(header: header, entries: archive.entries, logger: logger)
                     .run(target: scratchTarget, main: connection, jobs: options.jobs, into: &report)
+                try LargeObjectProof(archive: archive, logger: logger).run(on: connection, into: &report)
             }
             try phase("schema") {
                 try SchemaProof(header: header, archive: archive, ignoreOwnership: !missing.isEmpty, scratchName: scratchName, logger: logger)

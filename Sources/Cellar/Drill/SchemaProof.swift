@@ -24,8 +24,9 @@ struct SchemaProof {
     let scratchName: String
     let logger: Logger
 
-    /// Kinds not compared: the session preamble, rows (the data proof's).
-    static let skipped: Set<ArchiveEntry.Kind> = [.settings, .tableData]
+    /// Kinds not compared: the session preamble, rows and large objects'
+    /// bytes (the data proof's, ``DataProof`` and ``LargeObjectProof``).
+    static let skipped: Set<ArchiveEntry.Kind> = [.settings, .tableData, .largeObjectData]
     static let ownership: Set<ArchiveEntry.Kind> = [.owner, .acl, .defaultACL]
 
     func compared(_ kind: ArchiveEntry.Kind) -> Bool {

@@ -1,3 +1,4 @@
+import CellarSupport
 import Foundation
 import Logging
 import PostgresClient
@@ -7,17 +8,18 @@ import PostgresClient
 ///
 /// Shared between the drill and a signal handler, which may drop it from
 /// another thread.
-public final class ScratchDatabase: @unchecked Sendable {
-    // @unchecked Sendable: `name`, `oid` and `dropped` are guarded by `lock`;
-    // `server` and `logger` are immutable.
-    private let lock = NSLock()
-    private var name: String?
-    private var oid: UInt32?
-    private var dropped = false
-    /// The restore that creates it has started.
-    private var creating = false
-    /// A signal arrived: drop it the moment it is known.
-    private var interrupted = false
+public final class ScratchDatabase: Sendable {
+    private struct State {
+        var name: String?
+        var oid: UInt32?
+        var dropped = false
+        /// The restore that creates it has started.
+        var creating = false
+        /// A signal arrived: drop it the moment it is known.
+        var interrupted = false
+    }
+
+    private let state = Locked(State())
     private let server: ConnectionTarget
     private let logger: Logger
 
@@ -28,41 +30,34 @@ public final class ScratchDatabase: @unchecked Sendable {
 
     /// The name and OID of the database, once ``created(_:)`` has found it.
     public var created: (name: String, oid: UInt32)? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let name, let oid else { return nil }
-        return (name, oid)
+        state.withLock { state in
+            guard let name = state.name, let oid = state.oid else { return nil }
+            return (name, oid)
+        }
     }
 
     /// Whether the database the drill made is gone (dropped here, or by someone else).
     public var isDropped: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return dropped
+        state.withLock { $0.dropped }
     }
 
     /// Says the restore that creates the database is starting.
     func restoreStarting() {
-        lock.lock()
-        creating = true
-        lock.unlock()
+        state.withLock { $0.creating = true }
     }
 
     /// Drops the database on a signal. `CREATE DATABASE` may be running or
     /// may just have returned with the OID not yet read: then it waits (up
     /// to `seconds`) for ``created(_:)``, which drops it at once.
     public func interrupt(waitingUpTo seconds: Double = 10) {
-        lock.lock()
-        interrupted = true
-        let wait = creating && oid == nil && name == nil
-        lock.unlock()
+        let wait = state.withLock { state in
+            state.interrupted = true
+            return state.creating && state.oid == nil && state.name == nil
+        }
         if wait {
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
-                lock.lock()
-                let settled = name != nil
-                lock.unlock()
-                if settled { break }
+                if state.withLock({ $0.name != nil }) { break }
                 usleep(20_000)
             }
         }
@@ -86,11 +81,11 @@ public final class ScratchDatabase: @unchecked Sendable {
             logger.error("cannot read the OID of scratch database \(name): \(error)")
             oid = nil
         }
-        lock.lock()
-        self.name = name
-        self.oid = oid
-        let interrupted = self.interrupted
-        lock.unlock()
+        let interrupted = state.withLock { state in
+            state.name = name
+            state.oid = oid
+            return state.interrupted
+        }
         if interrupted { _ = try? drop() }
     }
 
@@ -100,18 +95,20 @@ public final class ScratchDatabase: @unchecked Sendable {
     /// - Returns: whether a database was dropped.
     @discardableResult
     public func drop() throws -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let oid, !dropped else { return false }
-        let connection = try server.connect(logger: logger)
-        defer { connection.close() }
-        guard let current = try connection.query("SELECT datname FROM pg_catalog.pg_database WHERE oid = $1::oid", [String(oid)]).first?["datname"] else {
-            dropped = true
-            return false
+        // The lock is held throughout: the drill and a signal handler never
+        // drop at the same time.
+        try state.withLock { state in
+            guard let oid = state.oid, !state.dropped else { return false }
+            let connection = try server.connect(logger: logger)
+            defer { connection.close() }
+            guard let current = try connection.query("SELECT datname FROM pg_catalog.pg_database WHERE oid = $1::oid", [String(oid)]).first?["datname"] else {
+                state.dropped = true
+                return false
+            }
+            try connection.execute("DROP DATABASE IF EXISTS \(try connection.escapeIdentifier(current)) WITH (FORCE)")
+            state.dropped = true
+            logger.info("dropped scratch database \(current) (OID \(oid))")
+            return true
         }
-        try connection.execute("DROP DATABASE IF EXISTS \(try connection.escapeIdentifier(current)) WITH (FORCE)")
-        dropped = true
-        logger.info("dropped scratch database \(current) (OID \(oid))")
-        return true
     }
 }

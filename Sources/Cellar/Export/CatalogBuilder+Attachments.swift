@@ -1,3 +1,5 @@
+import PostgresClient
+
 // What COMMENT ON and SECURITY LABEL ON attach to: the objects registered
 // with `commentable`. A comment or label on an object the export writes but
 // did not register would be lost without a word: it is refused instead, as
@@ -22,7 +24,7 @@ extension CatalogBuilder {
         guard let target = commentTargets[key] else {
             // Written (on its own or as part of another), yet not registered:
             // a kind or sub-object whose comment the exporter cannot place.
-            let exported = addedKeys.contains(key) || represented[key] != nil
+            let exported = representative(of: key) != nil
             return exported ? .unregistered : .notExported
         }
         guard sub != 0 else { return .target(target, what: target.target, name: target.name) }
@@ -59,7 +61,7 @@ extension CatalogBuilder {
                 let part = "label:\(label.sub):\(label.provider)"
                 add(DumpObject(key: target.key.with(part: part), kind: .securityLabel, schema: target.schema, name: name,
                                owner: target.owner, section: target.section,
-                               sql: "SECURITY LABEL FOR \(label.qprovider) ON \(what) IS \(sqlLiteral(label.label));\n\n",
+                               sql: "SECURITY LABEL FOR \(label.qprovider) ON \(what) IS \(try SQLQuoting.literal(label.label));\n\n",
                                dependencies: [target.key]))
             }
         }

@@ -1,3 +1,5 @@
+import PostgresClient
+
 // Collations. Columns, domains and indexes that use one come after it
 // through pg_depend; the collation version is not exported (pg_dump leaves
 // it to the restoring server, outside binary upgrades).
@@ -32,12 +34,12 @@ extension CatalogBuilder {
         }
         if !collation.deterministic { options.append("deterministic = false") }
         if let locale = collation.iculocale {
-            options.append("locale = \(sqlLiteral(locale))")
+            options.append("locale = \(try SQLQuoting.literal(locale))")
         } else if let collate = collation.collate, let ctype = collation.ctype, collate != ctype {
-            options.append("lc_collate = \(sqlLiteral(collate))")
-            options.append("lc_ctype = \(sqlLiteral(ctype))")
+            options.append("lc_collate = \(try SQLQuoting.literal(collate))")
+            options.append("lc_ctype = \(try SQLQuoting.literal(ctype))")
         } else {
-            options.append("locale = \(sqlLiteral(collation.collate ?? collation.ctype ?? ""))")
+            options.append("locale = \(try SQLQuoting.literal(collation.collate ?? collation.ctype ?? ""))")
         }
         return "CREATE COLLATION \(collation.qname) (\(options.joined(separator: ", ")));"
     }

@@ -5,6 +5,7 @@ extension CatalogBuilder {
     /// catalog object resolved to the object that stands for it.
     mutating func addDependencies(_ rows: [DependencyRow]) throws {
         var stand: [ObjectKey: ObjectKey] = [:]
+        var viewRules: [(rule: ObjectKey, view: ObjectKey)] = []
         try CatalogCursor.forEachPage(connection, CatalogQueries.links) { page in
             let columns = ["link", "oid", "target"].map { page.columnIndex($0) ?? 0 }
             for index in 0..<page.rowCount {
@@ -13,7 +14,9 @@ extension CatalogBuilder {
                 switch link {
                 case "type-element": stand[ObjectKey(catalog: "pg_type", oid: oid)] = ObjectKey(catalog: "pg_type", oid: target)
                 case "type-relation": stand[ObjectKey(catalog: "pg_type", oid: oid)] = ObjectKey(catalog: "pg_class", oid: target)
-                case "rule": stand[ObjectKey(catalog: "pg_rewrite", oid: oid)] = ObjectKey(catalog: "pg_class", oid: target)
+                case "rule":
+                    stand[ObjectKey(catalog: "pg_rewrite", oid: oid)] = ObjectKey(catalog: "pg_class", oid: target)
+                    viewRules.append((ObjectKey(catalog: "pg_rewrite", oid: oid), ObjectKey(catalog: "pg_class", oid: target)))
                 default: break
                 }
             }
@@ -25,21 +28,28 @@ extension CatalogBuilder {
         func resolve(_ key: ObjectKey) -> ObjectKey? {
             var current = key
             for _ in 0..<4 {
-                if let found = represented[current] { return found }
-                if let member = extensionOf[current] { return represented[member] }
+                if let found = representative(of: current) { return found }
+                if let member = extensionOf[current] { return representative(of: member) }
                 guard let next = stand[current] else { return nil }
                 current = next
             }
             return nil
         }
-        var positions: [ObjectKey: Int] = [:]
-        for (position, object) in objects.enumerated() where object.key.part.isEmpty { positions[object.key] = position }
+        // A view's query is its _RETURN rule, which a cycle may split out.
+        for (rule, view) in viewRules where represented[rule] == nil {
+            if let position = positions[view], objects[position].kind == .view { detachable[rule] = .viewRule(view: view) }
+        }
         for row in rows where row.type == .normal || row.type == .auto || row.type == .internal {
-            guard let from = resolve(ObjectKey(catalog: row.catalog, oid: row.oid)),
+            let source = ObjectKey(catalog: row.catalog, oid: row.oid)
+            guard let from = resolve(source),
                   let to = resolve(ObjectKey(catalog: row.refCatalog, oid: row.refOid)), from != to,
-                  let position = positions[from] else { continue }
+                  from.part.isEmpty, let position = positions[from] else { continue }
             // A serial's sequence is created before its table; OWNED BY comes after both.
             if row.type == .auto, objects[position].kind == .sequence, row.refCatalog == "pg_class" { continue }
+            if detachable[source] != nil {
+                detachedDependencies[source, default: []].insert(to)
+                continue
+            }
             objects[position].dependencies.insert(to)
         }
     }
@@ -47,8 +57,6 @@ extension CatalogBuilder {
     /// pg_dump moves a post-data object into pre-data when a pre-data object
     /// needs it (a view that relies on a primary key for GROUP BY).
     mutating func moveDependenciesOfPreData() {
-        var positions: [ObjectKey: Int] = [:]
-        for (position, object) in objects.enumerated() { positions[object.key] = position }
         var queue = objects.indices.filter { objects[$0].section == .preData }
         while let position = queue.popLast() {
             for dependency in objects[position].dependencies {

@@ -28,7 +28,7 @@ extension CatalogBuilder {
     /// after CREATE EXTENSION.
     private mutating func addInitialPrivilegeChange(_ change: InitialPrivilegeChangeRow) throws {
         let extensionKey = ObjectKey(catalog: "pg_extension", oid: change.extensionOid)
-        guard change.extensionOid == 0 || addedKeys.contains(extensionKey) else { return }
+        guard change.extensionOid == 0 || added(extensionKey) else { return }
         var sql = ""
         for privilege in change.revoked ?? [] {
             let privilegeName = privilege.privilege + (change.column.map { "(\($0))" } ?? "")
@@ -53,7 +53,7 @@ extension CatalogBuilder {
         guard !selection.schemaOnly, !excludedPatterns.contains(where: { $0.matches(schema: table.schema, name: table.name) }) else {
             return false
         }
-        if addedKeys.contains(ObjectKey(catalog: "pg_extension", oid: table.extensionOid)) { return true }
+        if added(ObjectKey(catalog: "pg_extension", oid: table.extensionOid)) { return true }
         return tablePatterns.contains { $0.matches(schema: table.schema, name: table.name) }
     }
 }

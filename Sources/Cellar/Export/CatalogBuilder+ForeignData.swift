@@ -66,8 +66,8 @@ extension CatalogBuilder {
         let key = ObjectKey(catalog: "pg_foreign_server", oid: server.oid)
         represented[key] = key
         var sql = "CREATE SERVER \(server.qname)"
-        if let type = server.type, !type.isEmpty { sql += " TYPE \(sqlLiteral(type))" }
-        if let version = server.version, !version.isEmpty { sql += " VERSION \(sqlLiteral(version))" }
+        if let type = server.type, !type.isEmpty { sql += " TYPE \(try SQLQuoting.literal(type))" }
+        if let version = server.version, !version.isEmpty { sql += " VERSION \(try SQLQuoting.literal(version))" }
         sql += " FOREIGN DATA WRAPPER \(server.wrapper)"
         if !server.options.isEmpty { sql += " OPTIONS (\n    \(server.options)\n)" }
         add(DumpObject(key: key, kind: .server, schema: nil, name: server.name, owner: server.owner,

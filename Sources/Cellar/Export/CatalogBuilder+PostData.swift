@@ -1,8 +1,10 @@
+import PostgresClient
+
 // Post-data objects: constraints, indexes, triggers, policies and
 // extended statistics.
 
 extension CatalogBuilder {
-    mutating func addConstraint(_ constraint: ConstraintRow) {
+    mutating func addConstraint(_ constraint: ConstraintRow) throws {
         guard let relation = relationsByOid[constraint.relationOid], !excluded("pg_constraint", constraint.oid) else { return }
         let key = ObjectKey(catalog: "pg_constraint", oid: constraint.oid)
         let tableKey = ObjectKey(catalog: "pg_class", oid: constraint.relationOid)
@@ -36,7 +38,7 @@ extension CatalogBuilder {
             represented[ObjectKey(catalog: "pg_class", oid: constraint.indexOid)] = key
         }
         var sql = "ALTER TABLE \(only)\(constraint.relation)\n    ADD CONSTRAINT \(constraint.qname) \(constraint.definition);\n"
-        if constraint.type != "f", let index = indexOptions[constraint.indexOid] { sql += Self.indexOptionStatements(index) }
+        if constraint.type != "f", let index = indexOptions[constraint.indexOid] { sql += try Self.indexOptionStatements(index) }
         add(DumpObject(key: key, kind: kind, schema: constraint.relationSchema, name: "\(constraint.relationName) \(constraint.name)",
                        owner: relation.owner, section: .postData, sql: sql + "\n", dependencies: [tableKey]))
         commentable("pg_constraint", constraint.oid, CommentTarget(
@@ -44,10 +46,10 @@ extension CatalogBuilder {
             schema: constraint.relationSchema, name: "CONSTRAINT \(constraint.name) ON \(constraint.relationName)", owner: relation.owner))
     }
 
-    mutating func addIndex(_ index: IndexRow) {
+    mutating func addIndex(_ index: IndexRow) throws {
         guard index.constraintOid == nil else {
             // A constraint's index comes with it, under its own name: comments on it too.
-            if let constraintOid = index.constraintOid, addedKeys.contains(ObjectKey(catalog: "pg_constraint", oid: constraintOid)) {
+            if let constraintOid = index.constraintOid, added(ObjectKey(catalog: "pg_constraint", oid: constraintOid)) {
                 commentable("pg_class", index.oid, CommentTarget(
                     target: "INDEX \(index.qname)", key: ObjectKey(catalog: "pg_constraint", oid: constraintOid), section: .postData,
                     schema: index.schema, name: "INDEX \(index.name)", owner: relationsByOid[index.tableOid]?.owner))
@@ -71,7 +73,7 @@ extension CatalogBuilder {
         let key = ObjectKey(catalog: "pg_class", oid: index.oid)
         represented[key] = key
         let owner = relationsByOid[index.tableOid]?.owner
-        let sql = index.definition + ";\n" + Self.indexOptionStatements(index)
+        let sql = index.definition + ";\n" + (try Self.indexOptionStatements(index))
         add(DumpObject(key: key, kind: .index, schema: index.schema, name: index.name, owner: owner, section: .postData,
                        sql: sql + "\n", dependencies: [ObjectKey(catalog: "pg_class", oid: index.tableOid)]))
         commentable("pg_class", index.oid, CommentTarget(target: "INDEX \(index.qname)", key: key, section: .postData,
@@ -79,10 +81,10 @@ extension CatalogBuilder {
     }
 
     /// CLUSTER ON and REPLICA IDENTITY USING INDEX, which name an index.
-    static func indexOptionStatements(_ index: IndexRow) -> String {
+    static func indexOptionStatements(_ index: IndexRow) throws -> String {
         var sql = ""
-        if index.clustered { sql += "ALTER TABLE \(index.table) CLUSTER ON \(quoteIdent(index.name));\n" }
-        if index.replicaIdentity { sql += "ALTER TABLE ONLY \(index.table) REPLICA IDENTITY USING INDEX \(quoteIdent(index.name));\n" }
+        if index.clustered { sql += "ALTER TABLE \(index.table) CLUSTER ON \(try SQLQuoting.identifier(index.name));\n" }
+        if index.replicaIdentity { sql += "ALTER TABLE ONLY \(index.table) REPLICA IDENTITY USING INDEX \(try SQLQuoting.identifier(index.name));\n" }
         return sql
     }
 

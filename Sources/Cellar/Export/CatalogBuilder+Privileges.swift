@@ -1,3 +1,5 @@
+import PostgresClient
+
 // Owners, privileges, default privileges and comments. Role names stay raw
 // in `roles` and in each object's `owner`; SQL quotes them through
 // `roleQuoting`.
@@ -28,8 +30,8 @@ extension CatalogBuilder {
             noteRole(privilege.grantee, as: "grantee")
             noteRole(privilege.grantor, as: "grantor")
         }
-        var dependencies: Set<ObjectKey> = [key]
-        if addedKeys.contains(key.with(part: "owner")) { dependencies.insert(key.with(part: "owner")) }
+        var dependencies: [ObjectKey] = [key]
+        if added(key.with(part: "owner")) { dependencies.insert(key.with(part: "owner")) }
         add(DumpObject(key: key.with(part: "acl"), kind: .acl, schema: schema, name: name, owner: owner,
                        section: .postData, sql: sql + "\n", dependencies: dependencies))
     }
@@ -106,7 +108,7 @@ extension CatalogBuilder {
             case .target(let target, let what, let name):
                 let part = description.sub == 0 ? "comment" : "comment:\(description.sub)"
                 add(DumpObject(key: target.key.with(part: part), kind: .comment, schema: target.schema, name: name, owner: target.owner,
-                               section: target.section, sql: "COMMENT ON \(what) IS \(sqlLiteral(description.description));\n\n",
+                               section: target.section, sql: "COMMENT ON \(what) IS \(try SQLQuoting.literal(description.description));\n\n",
                                dependencies: [target.key]))
             }
         }

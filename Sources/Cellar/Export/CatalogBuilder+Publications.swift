@@ -1,4 +1,5 @@
 import Logging
+import PostgresClient
 
 // Publications, their tables and schemas, and subscriptions, as pg_dump 15's
 // dumpPublication, dumpPublicationTable, dumpPublicationNamespace and
@@ -40,7 +41,7 @@ extension CatalogBuilder {
                        ("truncate", publication.truncate)].filter(\.1).map(\.0)
         var sql = "CREATE PUBLICATION \(publication.qname)"
         if publication.allTables { sql += " FOR ALL TABLES" }
-        sql += " WITH (publish = \(sqlLiteral(actions.joined(separator: ", ")))"
+        sql += " WITH (publish = \(try SQLQuoting.literal(actions.joined(separator: ", ")))"
         if publication.viaRoot { sql += ", publish_via_partition_root = true" }
         sql += ");\n\n"
         add(DumpObject(key: key, kind: .publication, schema: nil, name: publication.name, owner: publication.owner, section: .postData, sql: sql))
@@ -85,9 +86,9 @@ extension CatalogBuilder {
     mutating func addSubscription(_ subscription: SubscriptionRow) throws {
         let key = ObjectKey(catalog: "pg_subscription", oid: subscription.oid)
         represented[key] = key
-        var sql = "CREATE SUBSCRIPTION \(subscription.qname) CONNECTION \(sqlLiteral(subscription.conninfo)) "
+        var sql = "CREATE SUBSCRIPTION \(subscription.qname) CONNECTION \(try SQLQuoting.literal(subscription.conninfo)) "
         sql += "PUBLICATION \(subscription.publications.joined(separator: ", ")) WITH (connect = false, slot_name = "
-        sql += subscription.slotName.map(sqlLiteral) ?? "NONE"
+        sql += try subscription.slotName.map { try SQLQuoting.literal($0) } ?? "NONE"
         if subscription.binary == "true" { sql += ", binary = true" }
         switch subscription.stream {
         case "true", "t": sql += ", streaming = on"

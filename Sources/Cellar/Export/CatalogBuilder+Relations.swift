@@ -1,3 +1,5 @@
+import PostgresClient
+
 // Sequences, tables, views and materialized views.
 
 extension CatalogBuilder {
@@ -20,8 +22,14 @@ extension CatalogBuilder {
         if sequence.ownership == "i", let table = sequence.ownerTable, let column = sequence.ownerColumnQ, let tableOid = sequence.ownerTableOid {
             // The identity column's sequence comes with the column.
             let always = relationsByOid[tableOid]?.columns?.first(where: { $0.name == sequence.ownerColumn })?.identity == "a"
+            // As pg_dump: the sequence's persistence only where it differs from
+            // its table's (a logged sequence of an unlogged table).
+            var persistence = ""
+            if let tablePersistence = relationsByOid[tableOid]?.persistence, (sequence.persistence ?? "p") != tablePersistence {
+                persistence = sequence.persistence == "u" ? "    UNLOGGED\n" : "    LOGGED\n"
+            }
             add(DumpObject(key: key, kind: .sequence, schema: sequence.schema, name: sequence.name, owner: sequence.owner, section: .preData,
-                           sql: "ALTER TABLE \(table) ALTER COLUMN \(column) ADD GENERATED \(always ? "ALWAYS" : "BY DEFAULT") AS IDENTITY (\n    SEQUENCE NAME \(sequence.qname)\n\(options)\n);\n\n",
+                           sql: "ALTER TABLE \(table) ALTER COLUMN \(column) ADD GENERATED \(always ? "ALWAYS" : "BY DEFAULT") AS IDENTITY (\n    SEQUENCE NAME \(sequence.qname)\n\(persistence)\(options)\n);\n\n",
                            dependencies: [ObjectKey(catalog: "pg_class", oid: tableOid)]))
         } else {
             let type = sequence.type == "bigint" ? "" : "    AS \(sequence.type)\n"
@@ -46,7 +54,7 @@ extension CatalogBuilder {
         if let (last, called) = value {
             add(DumpObject(key: key.with(part: "set"), kind: .sequenceSet, schema: sequence.schema, name: sequence.name,
                            owner: sequence.owner, section: .data,
-                           sql: "SELECT pg_catalog.setval(\(sqlLiteral(sequence.qname)), \(last), \(called));\n\n", dependencies: [key]))
+                           sql: "SELECT pg_catalog.setval(\(try SQLQuoting.literal(sequence.qname)), \(last), \(called));\n\n", dependencies: [key]))
         }
         commentable("pg_class", sequence.oid, CommentTarget(target: "SEQUENCE \(sequence.qname)", key: key, section: .preData,
                                                             schema: sequence.schema, name: "SEQUENCE \(sequence.name)", owner: sequence.owner))
@@ -71,7 +79,7 @@ extension CatalogBuilder {
             sql = "CREATE VIEW \(relation.qname)\(options) AS\n\(Self.trimmedViewDefinition(relation.viewdef))\n;\n"
         case "m":
             keyword = .materializedView
-            let access = relation.accessMethod.map { $0 == "heap" ? "" : " USING \(quoteIdent($0))" } ?? ""
+            let access = try relation.accessMethod.map { $0 == "heap" ? "" : " USING \(try SQLQuoting.identifier($0))" } ?? ""
             let options = relation.reloptions.map { " WITH (\($0.joined(separator: ", ")))" } ?? ""
             sql = "CREATE MATERIALIZED VIEW \(relation.qname)\(access)\(options) AS\n\(Self.trimmedViewDefinition(relation.viewdef))\n  WITH NO DATA;\n"
         default:
@@ -94,8 +102,14 @@ extension CatalogBuilder {
             // partition also repeats its parents' (which ATTACH PARTITION
             // requires it to have), an inheritance child gets them from INHERITS.
             for check in checks where check.validated && (check.islocal || partition) && !excluded("pg_constraint", check.oid) {
-                lines.append("    CONSTRAINT \(check.qname) \(check.definition)")
+                let line = "    CONSTRAINT \(check.qname) \(check.definition)"
+                lines.append(line)
                 represented[ObjectKey(catalog: "pg_constraint", oid: check.oid)] = key
+                if check.islocal && !partition {
+                    detachable[ObjectKey(catalog: "pg_constraint", oid: check.oid)] = .check(
+                        table: key, name: check.name, line: line,
+                        statement: "ALTER TABLE \(relation.qname)\n    ADD CONSTRAINT \(check.qname) \(check.definition);\n")
+                }
                 commentable("pg_constraint", check.oid, CommentTarget(
                     target: "CONSTRAINT \(check.qname) ON \(relation.qname)", key: key, section: .preData,
                     schema: relation.schema, name: "CONSTRAINT \(check.name) ON \(relation.name)", owner: relation.owner))
@@ -112,7 +126,7 @@ extension CatalogBuilder {
                 sql += "\nINHERITS (\(parents.joined(separator: ", ")))"
             }
             if let partkey = relation.partkey { sql += "\nPARTITION BY \(partkey)" }
-            if let access = relation.accessMethod, access != "heap" { sql += "\nUSING \(quoteIdent(access))" }
+            if let access = relation.accessMethod, access != "heap" { sql += "\nUSING \(try SQLQuoting.identifier(access))" }
             let options = (relation.reloptions ?? []) + (relation.toastoptions ?? []).map { "toast.\($0)" }
             if !options.isEmpty { sql += "\nWITH (\(options.joined(separator: ", ")))" }
             sql += ";\n"
@@ -195,16 +209,51 @@ extension CatalogBuilder {
         return text
     }
 
+    /// REFRESH MATERIALIZED VIEW for each populated one, after the refreshes
+    /// of the materialized views it reads, directly or through views (as
+    /// pg_dump's buildMatViewRefreshDependencies): one refreshed first would
+    /// read an unpopulated one and fail.
     mutating func addMaterializedViewRefreshes() {
         guard !selection.schemaOnly else { return }
-        let matviews = objects.filter { $0.kind == .materializedView }
-        let matviewKeys = Set(matviews.map(\.key))
-        for view in matviews {
-            guard let relation = relationsByOid[view.key.oid], relation.ispopulated else { continue }
-            var dependencies: Set<ObjectKey> = [view.key]
-            for dependency in view.dependencies where matviewKeys.contains(dependency) {
-                dependencies.insert(dependency.with(part: "refresh"))
+        // Only views, materialized views and split-out view rules matter here.
+        var positions: [ObjectKey: Int] = [:]
+        let splitRules = Set(splitViews.values)
+        for (position, object) in objects.enumerated()
+        where object.kind == .materializedView || object.kind == .view || splitRules.contains(object.key) {
+            positions[object.key] = position
+        }
+        // What each view reads that a refresh must wait for, found once per view.
+        var throughView: [ObjectKey: Set<ObjectKey>] = [:]
+        func refreshNeeds(_ dependencies: [ObjectKey]) -> Set<ObjectKey> {
+            var needs: Set<ObjectKey> = []
+            var pending = Array(dependencies)
+            var seen: Set<ObjectKey> = []
+            while let key = pending.popLast() {
+                guard seen.insert(key).inserted, let position = positions[key] else { continue }
+                let object = objects[position]
+                if object.kind == .materializedView {
+                    needs.insert(key.with(part: "refresh"))
+                } else if let known = throughView[key] {
+                    needs.formUnion(known)
+                } else {
+                    // A view split by a cycle reads through its RULE entry.
+                    if key.catalog == "pg_class", let rule = splitViews[key.oid] {
+                        needs.insert(rule)
+                        pending.append(rule)
+                    }
+                    pending += object.dependencies
+                }
             }
+            return needs
+        }
+        for (key, position) in positions where objects[position].kind == .view {
+            throughView[key] = refreshNeeds(objects[position].dependencies)
+        }
+        for view in objects where view.kind == .materializedView {
+            guard let relation = relationsByOid[view.key.oid], relation.ispopulated else { continue }
+            var needs = refreshNeeds(view.dependencies)
+            needs.remove(view.key.with(part: "refresh"))
+            let dependencies = [view.key] + needs.sorted()
             add(DumpObject(key: view.key.with(part: "refresh"), kind: .materializedViewData, schema: view.schema, name: view.name,
                            owner: view.owner, section: .postData, sql: "REFRESH MATERIALIZED VIEW \(relation.qname);\n\n",
                            dependencies: dependencies))

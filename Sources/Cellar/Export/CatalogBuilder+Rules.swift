@@ -27,55 +27,20 @@ extension CatalogBuilder {
 // MARK: - Views in dependency cycles
 
 extension CatalogBuilder {
-    /// pg_dump breaks a cycle through a view (a view calling a function that
-    /// takes the view's row type) by creating the view with placeholder
-    /// columns and replacing it with its `_RETURN` rule later. pgcellar does
-    /// not split views yet, so such a view is refused by name rather than
-    /// written in an order that cannot be restored.
+    /// A view still in a dependency cycle after ``repairDependencyCycles()``
+    /// cannot be written in an order that restores: it is refused by name.
     /// - Throws: `ViewCycleError` naming the views and what they loop through.
     func refuseViewsInCycles() throws {
-        var index: [ObjectKey: Int] = [:]
-        for (position, object) in objects.enumerated() { index[object.key] = position }
-        // Tarjan's strongly connected components, iterative: O(objects + dependencies).
-        var order = [Int](repeating: -1, count: objects.count), low = [Int](repeating: 0, count: objects.count)
-        var onStack = [Bool](repeating: false, count: objects.count), stack: [Int] = [], counter = 0
-        var cycles: [[Int]] = []
-        let edges = objects.map { object in object.dependencies.compactMap { $0 == object.key ? nil : index[$0] } }
-        for root in objects.indices where order[root] < 0 {
-            var work: [(node: Int, next: Int)] = [(root, 0)]
-            order[root] = counter; low[root] = counter; counter += 1; stack.append(root); onStack[root] = true
-            while let (node, next) = work.last {
-                if next < edges[node].count {
-                    work[work.count - 1].next += 1
-                    let target = edges[node][next]
-                    if order[target] < 0 {
-                        order[target] = counter; low[target] = counter; counter += 1
-                        stack.append(target); onStack[target] = true
-                        work.append((target, 0))
-                    } else if onStack[target] {
-                        low[node] = min(low[node], order[target])
-                    }
-                    continue
-                }
-                work.removeLast()
-                if let parent = work.last { low[parent.node] = min(low[parent.node], low[node]) }
-                if low[node] == order[node] {
-                    var component: [Int] = []
-                    while let member = stack.popLast() {
-                        onStack[member] = false
-                        component.append(member)
-                        if member == node { break }
-                    }
-                    if component.count > 1 { cycles.append(component) }
-                }
-            }
-        }
-        let described = cycles.compactMap { component -> String? in
+        // Only a cycle through a view is refused: without views, no search.
+        guard objects.contains(where: { $0.kind == .view || $0.kind == .materializedView }) else { return }
+        let components = DependencyGraph.components(DependencyGraph.edges(of: objects).edges)
+        let members = Dictionary(grouping: objects.indices, by: { components.id[$0] })
+        let described = members.values.filter { $0.count > 1 }.compactMap { component -> String? in
             let views = component.filter { objects[$0].kind == .view || objects[$0].kind == .materializedView }
             guard !views.isEmpty else { return nil }
             let names = component.map { "\(objects[$0].kind) \(objects[$0].schema.map { $0 + "." } ?? "")\(objects[$0].name)" }.sorted()
             return names.joined(separator: ", ")
-        }
+        }.sorted()
         if !described.isEmpty { throw ViewCycleError(cycles: described) }
     }
 }
@@ -84,7 +49,7 @@ struct ViewCycleError: Error, CustomStringConvertible {
     var cycles: [String]
 
     var description: String {
-        "pgcellar export cannot yet restore a view that is part of a dependency cycle (pg_dump splits its definition out); the cycles are:\n"
+        "pgcellar export cannot restore a view that is part of a dependency cycle its definition does not cause; the cycles are:\n"
             + cycles.map { "  \($0)" }.joined(separator: "\n")
             + "\n(break the cycle, for example by dropping the view or the function that uses its row type, or use pg_dump for this database)"
     }

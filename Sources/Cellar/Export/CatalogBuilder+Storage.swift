@@ -6,11 +6,8 @@
 extension CatalogBuilder {
     /// Reads and adds the details of the objects already added.
     mutating func buildStorage() throws {
-        var position: [ObjectKey: Int] = [:]
-        position.reserveCapacity(objects.count)
-        for (index, object) in objects.enumerated() { position[object.key] = index }
         func append(_ statements: String, to key: ObjectKey) {
-            guard let index = position[key], !statements.isEmpty else { return }
+            guard let index = positions[key], !statements.isEmpty else { return }
             var sql = objects[index].sql
             if sql.hasSuffix("\n\n") { sql.removeLast() }
             objects[index].sql = sql + statements + "\n"
@@ -49,22 +46,22 @@ extension CatalogBuilder {
             append("ALTER \(Self.alterWord(relation.kind)) \(relation.qname) SET (\(options));\n", to: relationKey(row.relationOid))
         }
 
-        let unlogged: [OidRow] = try decodeRows(connection, CatalogQueries.unloggedSequences)
+        let unlogged: [UnloggedSequenceRow] = try decodeRows(connection, CatalogQueries.unloggedSequences)
         for row in unlogged {
-            guard let index = position[relationKey(row.oid)] else { continue }
+            guard let index = positions[relationKey(row.oid)] else { continue }
             let sql = objects[index].sql
             if sql.hasPrefix("CREATE SEQUENCE ") {
                 objects[index].sql = "CREATE UNLOGGED SEQUENCE " + sql.dropFirst("CREATE SEQUENCE ".count)
-            } else if let name = commentTargets[relationKey(row.oid)]?.target {
-                append("ALTER \(name) SET UNLOGGED;\n", to: relationKey(row.oid))
+            } else {
+                append("ALTER SEQUENCE \(row.qname) SET UNLOGGED;\n", to: relationKey(row.oid))
             }
         }
 
         let indexStatistics: [IndexStatisticsRow] = try decodeRows(connection, CatalogQueries.indexStatistics)
         for (indexOid, rows) in Dictionary(grouping: indexStatistics, by: \.indexOid) {
-            guard let target = commentTargets[relationKey(indexOid)], position[relationKey(indexOid)] != nil else { continue }
+            guard positions[relationKey(indexOid)] != nil else { continue }
             let sql = rows.sorted { $0.num < $1.num }
-                .map { "ALTER \(target.target) ALTER COLUMN \($0.num) SET STATISTICS \($0.target);\n" }.joined()
+                .map { "ALTER INDEX \($0.qname) ALTER COLUMN \($0.num) SET STATISTICS \($0.target);\n" }.joined()
             append(sql, to: relationKey(indexOid))
         }
 

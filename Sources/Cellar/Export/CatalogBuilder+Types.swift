@@ -1,3 +1,5 @@
+import PostgresClient
+
 // Schemas, extensions, types, functions and aggregates: the pre-data
 // objects that are not relations.
 
@@ -35,7 +37,7 @@ extension CatalogBuilder {
         var sql: String
         switch type.kind {
         case "e":
-            let labels = (type.labels ?? []).map { "    \(sqlLiteral($0))" }.joined(separator: ",\n")
+            let labels = try (type.labels ?? []).map { "    \(try SQLQuoting.literal($0))" }.joined(separator: ",\n")
             sql = "CREATE TYPE \(type.qname) AS ENUM (\n\(labels)\n);\n"
         case "d":
             kind = .domain
@@ -50,9 +52,13 @@ extension CatalogBuilder {
                 } else {
                     later += "ALTER DOMAIN \(type.qname) ADD CONSTRAINT \(constraint.qname) \(constraint.definition);\n"
                 }
-                represented[ObjectKey(catalog: "pg_constraint", oid: constraint.oid)] = key
+                // A NOT VALID one exists only once its ALTER DOMAIN has run: what
+                // depends on it or comments on it waits for that entry.
+                let constraintKey = constraint.validated ? key : key.with(part: "notvalid")
+                represented[ObjectKey(catalog: "pg_constraint", oid: constraint.oid)] = constraintKey
                 commentable("pg_constraint", constraint.oid, CommentTarget(
-                    target: "CONSTRAINT \(constraint.qname) ON DOMAIN \(type.qname)", key: key, section: .preData,
+                    target: "CONSTRAINT \(constraint.qname) ON DOMAIN \(type.qname)", key: constraintKey,
+                    section: constraint.validated ? .preData : .postData,
                     schema: type.schema, name: "CONSTRAINT \(constraint.name) ON DOMAIN \(type.name)", owner: type.owner))
             }
             sql += ";\n"
@@ -129,7 +135,7 @@ extension CatalogBuilder {
         if let combine = aggregate.combinefn { options.append("    COMBINEFUNC = \(combine)") }
         if let serial = aggregate.serialfn { options.append("    SERIALFUNC = \(serial)") }
         if let deserial = aggregate.deserialfn { options.append("    DESERIALFUNC = \(deserial)") }
-        if let initval = aggregate.initval { options.append("    INITCOND = \(sqlLiteral(initval))") }
+        if let initval = aggregate.initval { options.append("    INITCOND = \(try SQLQuoting.literal(initval))") }
         if let msfunc = aggregate.mtransfn {
             options.append("    MSFUNC = \(msfunc)")
             if let minv = aggregate.minvtransfn { options.append("    MINVFUNC = \(minv)") }
@@ -142,7 +148,7 @@ extension CatalogBuilder {
                     options.append("    MFINALFUNC_MODIFY = \(Self.modifyWord(aggregate.mfinalmodify))")
                 }
             }
-            if let minit = aggregate.minitval { options.append("    MINITCOND = \(sqlLiteral(minit))") }
+            if let minit = aggregate.minitval { options.append("    MINITCOND = \(try SQLQuoting.literal(minit))") }
         }
         if let sortop = aggregate.sortop { options.append("    SORTOP = \(sortop)") }
         if aggregate.aggkind == "h" { options.append("    HYPOTHETICAL") }

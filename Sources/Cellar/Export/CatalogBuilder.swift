@@ -20,23 +20,35 @@ struct CatalogBuilder {
     var prefetch: CatalogPrefetch?
 
     var objects: [DumpObject] = []
-    /// Keys of `objects`, to ask whether one was added.
-    var addedKeys = Set<ObjectKey>()
+    /// Where each of `objects` is, by key: whether one was added, and the
+    /// one index every later pass uses (no pass builds its own).
+    var positions: [ObjectKey: Int] = [:]
     var dataTables: [TableDataSource] = []
     var roles: [String: Set<String>] = [:]
 
     /// (catalog, oid) → the object standing for it in the script.
-    var represented: [ObjectKey: ObjectKey] = [:]
+    var represented = Representatives()
     /// Comment targets: (catalog, oid) → how COMMENT ON names it.
     var commentTargets: [ObjectKey: CommentTarget] = [:]
+    /// The objects that have a comment or a security label; nil until read
+    /// (then every object is registered).
+    var described: Set<ObjectKey>?
     var includedRelations = Set<UInt32>()
-    var relationsByOid: [UInt32: RelationRow] = [:]
+    var relationsByOid = RelationIndex()
     /// Indexes that are a table's replica identity or clustering index.
     var indexOptions: [UInt32: IndexRow] = [:]
     /// Indexes left out (invalid, or excluded): their INDEX ATTACH goes too.
     var skippedIndexes = Set<UInt32>()
     /// Large objects whose bytes the data phase writes, in oid order.
     var largeObjects: [UInt32] = []
+    /// Parts of other objects' statements that a dependency cycle can split
+    /// out (an inline CHECK, a view's query), by the catalog object they are.
+    var detachable: [ObjectKey: DetachablePart] = [:]
+    /// What each detachable part depends on, kept from its owner's
+    /// dependencies until ``repairDependencyCycles()`` knows the cycles.
+    var detachedDependencies: [ObjectKey: Set<ObjectKey>] = [:]
+    /// Views split by a cycle: view oid → the RULE entry that defines them.
+    var splitViews: [UInt32: ObjectKey] = [:]
 
     struct CommentTarget {
         var target: String
@@ -85,21 +97,37 @@ struct CatalogBuilder {
     }
 
     mutating func add(_ object: DumpObject) {
+        positions[object.key] = objects.count
         objects.append(object)
-        addedKeys.insert(object.key)
     }
 
+    func added(_ key: ObjectKey) -> Bool { positions[key] != nil }
+
+    /// The object standing for `key` in the script: another object
+    /// (``represented``), or the object itself when it was added.
+    func representative(of key: ObjectKey) -> ObjectKey? {
+        represented[key] ?? (added(key) ? key : nil)
+    }
+
+    /// Registers how COMMENT ON and SECURITY LABEL ON name an object, when
+    /// it has a comment or label (``described``): registering every object
+    /// of a schema of thousands of tables was a fifth of the catalog phase's memory.
     mutating func commentable(_ catalog: String, _ oid: UInt32, _ target: CommentTarget) {
-        commentTargets[ObjectKey(catalog: catalog, oid: oid)] = target
+        let key = ObjectKey(catalog: catalog, oid: oid)
+        guard described?.contains(key) ?? true else { return }
+        commentTargets[key] = target
     }
 
     // MARK: - Building
 
     /// Reads the catalogs and builds the script's objects.
-    /// - Parameter dependencies: pg_depend between user objects, already read.
-    mutating func build(dependencies: [DependencyRow]) throws {
+    /// - Parameter dependencies: pg_depend between user objects, already
+    ///   read; freed once turned into the objects' dependencies.
+    mutating func build(dependencies: consuming [DependencyRow]) throws {
         var clock = StepClock(logger: logger)
         roleQuoting = try RoleQuoting(connection)
+        described = try Set(decodeRows(connection, CatalogQueries.describedObjects, as: DescribedObjectRow.self)
+            .map { ObjectKey(catalog: $0.catalog, oid: $0.oid) })
         let schemas: [SchemaRow] = try decodeRows(connection, CatalogQueries.schemas)
         let extensions: [ExtensionRow] = try decodeRows(connection, CatalogQueries.extensions)
         let relations: [RelationRow] = try decodeRows(connection, CatalogQueries.relations)
@@ -114,8 +142,8 @@ struct CatalogBuilder {
         let checksByRelation = Dictionary(grouping: constraints.filter { $0.relationOid != 0 && $0.type == "c" }, by: \.relationOid)
         let constraintsByType = Dictionary(grouping: constraints.filter { $0.typeOid != 0 }, by: \.typeOid)
 
+        relationsByOid = RelationIndex(relations)
         for relation in relations {
-            relationsByOid[relation.oid] = relation
             if relationIncluded(schema: relation.schema, name: relation.name), !excluded("pg_class", relation.oid) {
                 includedRelations.insert(relation.oid)
             }
@@ -159,9 +187,9 @@ struct CatalogBuilder {
         try buildForeignData(checks: checksByRelation)
         for index in indexes where index.replicaIdentity || index.clustered { indexOptions[index.oid] = index }
         for constraint in constraints where constraint.relationOid != 0 && includedRelations.contains(constraint.relationOid) {
-            addConstraint(constraint)
+            try addConstraint(constraint)
         }
-        for index in indexes where includedRelations.contains(index.tableOid) { addIndex(index) }
+        for index in indexes where includedRelations.contains(index.tableOid) { try addIndex(index) }
         for index in indexes where includedRelations.contains(index.tableOid) { addIndexAttach(index) }
         for trigger in triggers where includedRelations.contains(trigger.tableOid) && !excluded("pg_trigger", trigger.oid) {
             addTrigger(trigger)
@@ -180,9 +208,12 @@ struct CatalogBuilder {
 
         clock.lap("built relations and post-data objects")
         try buildLargeObjects()
+        try addDependencies(dependencies)
+        repairDependencyCycles()
+        // After the repair: a comment on a split-out CHECK waits for its entry.
         try addComments()
         try addSecurityLabels()
-        try addDependencies(dependencies)
+        _ = consume dependencies
         try refuseViewsInCycles()
         dependOnShellTypes()
         clock.lap("added comments and dependencies")
@@ -193,6 +224,46 @@ struct CatalogBuilder {
         } else if selection.schemaOnly {
             objects.removeAll { $0.kind == .sequenceSet || $0.kind == .materializedViewData }
             dataTables = []
+        }
+    }
+}
+
+/// (catalog, oid) → the object that stands for it in the script when that
+/// is another object: a CHECK constraint written inside its table, a
+/// constraint's index. An object that stands for itself is found through
+/// the builder's positions instead: storing tens of thousands of identities
+/// took a tenth of the catalog phase's memory.
+struct Representatives {
+    private var others: [ObjectKey: ObjectKey] = [:]
+
+    subscript(key: ObjectKey) -> ObjectKey? {
+        get { others[key] }
+        set { others[key] = newValue == key ? nil : newValue }
+    }
+}
+
+/// Relation rows by oid over the one array they were read into: a
+/// dictionary of rows would hold a second copy of every row.
+struct RelationIndex {
+    private var rows: [RelationRow] = []
+    private var positions: [UInt32: Int] = [:]
+
+    init(_ rows: [RelationRow] = []) {
+        self.rows = rows
+        positions.reserveCapacity(rows.count)
+        for (position, row) in rows.enumerated() { positions[row.oid] = position }
+    }
+
+    subscript(oid: UInt32) -> RelationRow? {
+        get { positions[oid].map { rows[$0] } }
+        set {
+            guard let newValue else { positions[oid] = nil; return }
+            if let position = positions[oid] {
+                rows[position] = newValue
+            } else {
+                positions[oid] = rows.count
+                rows.append(newValue)
+            }
         }
     }
 }

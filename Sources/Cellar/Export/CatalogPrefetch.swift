@@ -1,4 +1,4 @@
-import Dispatch
+import CellarSupport
 import Foundation
 import PostgresClient
 
@@ -57,22 +57,20 @@ struct CatalogRowSet {
 /// has imported the export's snapshot, so that the server works on two
 /// catalog queries at once: reading the catalogs of a 5,000-table schema is
 /// mostly the server's time (relations alone about a third of it).
-final class CatalogPrefetch: @unchecked Sendable {
-    // @unchecked Sendable: `result` is written by the reading thread before it
-    // signals `done`, and read only after waiting for `done`; the connection
-    // is used by that thread alone until then, and closed by `wait()`.
-    private var result: Result<CatalogRowSet, any Error>?
-    private let done = DispatchSemaphore(value: 0)
-    private let connection: Connection
+final class CatalogPrefetch: Sendable {
+    /// Set by the reading thread when it is done.
+    private let result = Locked<Result<CatalogRowSet, any Error>?>(nil)
+    /// Used by the reading thread alone until `result` is set, then closed by `wait()`.
+    private let connection: UncheckedConnection
 
     /// Starts reading at once.
     /// - Parameter connection: A connection inside a transaction that has
     ///   imported the export's snapshot; the prefetch closes it.
     init(connection: Connection) {
-        self.connection = connection
+        self.connection = UncheckedConnection(connection)
         let thread = Thread { [self] in
-            result = Result { try CatalogRowSet.read(self.connection) }
-            done.signal()
+            let read = Result { try CatalogRowSet.read(self.connection.connection) }
+            result.withLock { $0 = read }
         }
         thread.name = "pgcellar-catalog"
         thread.start()
@@ -81,17 +79,17 @@ final class CatalogPrefetch: @unchecked Sendable {
     /// The rows, once read; rethrows the reading thread's error.
     /// Call once.
     func wait() throws -> CatalogRowSet {
-        done.wait()
-        connection.close()
-        return try result!.get()
+        let read = result.waitForValue({ $0 })
+        connection.connection.close()
+        return try read.get()
     }
 
     deinit {
         // An export that failed before it asked for the rows still waits for
         // the thread, which uses the connection until it finishes.
-        if result == nil {
-            done.wait()
-            connection.close()
+        if result.withLock({ $0 == nil }) {
+            _ = result.waitForValue({ $0 })
+            connection.connection.close()
         }
     }
 }

@@ -26,14 +26,14 @@ extension CatalogQueries {
         """)
 
     static let unloggedSequences = jsonRows("""
-        SELECT c.oid::int8 AS oid
+        SELECT c.oid::int8 AS oid, \(qualified("n.nspname", "c.relname")) AS qname
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'S' AND c.relpersistence = 'u' AND \(userSchema("n"))
         """)
 
     /// Index columns (expressions) with a statistics target, by column number.
     static let indexStatistics = jsonRows("""
-        SELECT a.attrelid::int8 AS "indexOid", a.attnum AS num, a.attstattarget AS target
+        SELECT a.attrelid::int8 AS "indexOid", \(qualified("n.nspname", "c.relname")) AS qname, a.attnum AS num, a.attstattarget AS target
         FROM pg_catalog.pg_attribute a
         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace

@@ -319,6 +319,20 @@ enum CatalogQueries {
         WHERE c.reltablespace <> 0 AND c.relkind IN ('r', 'p', 'm', 'i') AND \(userSchema("n"))
         """
 
+    /// The objects with a comment or a security label, of those
+    /// ``descriptions`` and ``securityLabels`` read.
+    static let describedObjects = jsonRows("""
+        SELECT DISTINCT d.classoid::pg_catalog.regclass::text AS catalog, d.objoid::int8 AS oid
+        FROM pg_catalog.pg_description d
+        WHERE d.objoid >= 16384 OR (d.classoid = 'pg_namespace'::pg_catalog.regclass AND d.objoid = 2200)
+              OR d.classoid = 'pg_largeobject'::pg_catalog.regclass
+        UNION
+        SELECT l.classoid::pg_catalog.regclass::text, l.objoid::int8
+        FROM pg_catalog.pg_seclabel l
+        WHERE l.objoid >= 16384 OR (l.classoid = 'pg_namespace'::pg_catalog.regclass AND l.objoid = 2200)
+              OR l.classoid = 'pg_largeobject'::pg_catalog.regclass
+        """)
+
     static let descriptions = jsonRows("""
         SELECT d.classoid::pg_catalog.regclass::text AS catalog, d.objoid::int8 AS oid, d.objsubid AS sub, d.description,
                pg_catalog.pg_describe_object(d.classoid, d.objoid, d.objsubid) AS object

@@ -18,8 +18,14 @@ struct OidRow: Decodable {
     var oid: UInt32
 }
 
+struct UnloggedSequenceRow: Decodable {
+    var oid: UInt32
+    var qname: String
+}
+
 struct IndexStatisticsRow: Decodable {
     var indexOid: UInt32
+    var qname: String
     var num: Int
     var target: Int
 }

@@ -249,6 +249,11 @@ struct DependencyType: RawRepresentable, Hashable {
     static let extensionMember = DependencyType(rawValue: "e")
 }
 
+struct DescribedObjectRow: Decodable {
+    var catalog: String
+    var oid: UInt32
+}
+
 struct DescriptionRow: Decodable {
     var catalog: String
     var oid: UInt32

@@ -11,46 +11,57 @@ import PostgresClient
 /// Memory stays flat: each copying connection fills one chunk buffer at a
 /// time, at most `compressionThreads` full chunks wait in the queue, and each
 /// compression thread holds one chunk and its frame.
-final class DataPhase: @unchecked Sendable {
-    // @unchecked Sendable: every mutable field below is guarded by `state`
-    // (an NSCondition); the archive writer is used only under `state` too.
-
+///
+/// The first failure, on any thread, fails ``queue``: the other threads stop
+/// at their next chunk and the run throws it.
+final class DataPhase: Sendable {
     private let options: ExportOptions
     private let snapshot: String
-    private let writer: ArchiveWriter
     private let tables: [TableDataSource]
     private let tableIDs: [UInt32: Int]
     private let progress: ExportProgressObserver?
     private let logger: Logger
     /// The XXH3 seed of every chunk's row digest (the header's `rowDigest`).
     private let rowDigestSeed: UInt64
-
-    private let state = NSCondition()
-    private(set) var ids: EntryIDs
-    private var nextTable = 0
-    private var queue: [ChunkJob] = []
-    private var copiersRunning: Int
-    private var failure: Error?
-    private var rows = 0
-    private var chunks = 0
-    private var rawBytes: Int64 = 0
-    private let queueCapacity: Int
     private let compressionThreads: Int
+    /// The export's connections that have their snapshot, for
+    /// ``ExportOptions/allConnectionsOpen``.
+    private let connectionsOpen = Locked(0)
+
+    /// Full chunks from the copying connections to the compression threads.
+    private let queue: BoundedQueue<ChunkJob>
+    /// The next table to copy, and how many copying connections are still at
+    /// work: the last one to finish closes ``queue``.
+    private let copying: Locked<(nextTable: Int, running: Int)>
+    /// The archive and what went into it: compressed chunks are appended one
+    /// at a time, in the order they complete.
+    private let output: Locked<Output>
+
+    private struct Output {
+        let writer: ArchiveWriter
+        var ids: EntryIDs
+        var rows = 0
+        var chunks = 0
+        var rawBytes: Int64 = 0
+    }
+
+    /// The entry IDs, with those the data chunks took.
+    var ids: EntryIDs { output.withLock { $0.ids } }
 
     init(options: ExportOptions, snapshot: String, writer: ArchiveWriter, ids: EntryIDs, tables: [TableDataSource],
          tableIDs: [UInt32: Int], rowDigestSeed: UInt64, progress: ExportProgressObserver?, logger: Logger) {
         self.options = options
         self.snapshot = snapshot
-        self.writer = writer
-        self.ids = ids
         self.tables = tables
         self.tableIDs = tableIDs
         self.progress = progress
         self.logger = logger
         self.rowDigestSeed = rowDigestSeed
-        self.copiersRunning = max(1, options.jobs)
-        self.compressionThreads = max(1, options.compressionThreads ?? max(2, options.jobs))
-        self.queueCapacity = compressionThreads
+        let compressionThreads = max(1, options.compressionThreads ?? max(2, options.jobs))
+        self.compressionThreads = compressionThreads
+        queue = BoundedQueue(capacity: compressionThreads)
+        copying = Locked((nextTable: 0, running: max(1, options.jobs)))
+        output = Locked(Output(writer: writer, ids: ids))
     }
 
     struct Result {
@@ -75,18 +86,19 @@ final class DataPhase: @unchecked Sendable {
                 try self.compressionWorker()
             }
         }
-        if let failure { throw failure }
-        return Result(rows: rows, chunks: chunks)
+        if let failure = queue.failure { throw failure }
+        return output.withLock { Result(rows: $0.rows, chunks: $0.chunks) }
     }
 
     // MARK: - Copying
 
     private func copyWorker(index: Int, main: UncheckedConnection) throws {
         defer {
-            state.lock()
-            copiersRunning -= 1
-            state.broadcast()
-            state.unlock()
+            let last = copying.withLock { copying in
+                copying.running -= 1
+                return copying.running == 0
+            }
+            if last { queue.close() }
         }
         do {
             let connection: Connection
@@ -98,9 +110,10 @@ final class DataPhase: @unchecked Sendable {
                 try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 // > SET TRANSACTION SNAPSHOT: [...] must be executed before the
                 // > first query or data-modification statement of the transaction.
-                try connection.execute("SET TRANSACTION SNAPSHOT \(sqlLiteral(snapshot))")
+                try connection.execute("SET TRANSACTION SNAPSHOT \(try connection.escapeLiteral(snapshot))")
             }
             defer { if index != 0 { connection.close() } }
+            try connectionOpened()
             while let table = takeTable() {
                 if index != 0 { try lockWithoutWaiting(table, on: connection) }
                 try copy(table, on: connection)
@@ -109,6 +122,17 @@ final class DataPhase: @unchecked Sendable {
             fail(error)
             throw error
         }
+    }
+
+    /// Counts the copying connections; the last one to open calls
+    /// ``ExportOptions/allConnectionsOpen``.
+    private func connectionOpened() throws {
+        guard let allOpen = options.allConnectionsOpen else { return }
+        let last = connectionsOpen.withLock { count in
+            count += 1
+            return count == max(1, options.jobs)
+        }
+        if last { try allOpen() }
     }
 
     /// As pg_dump's workers do: the main connection holds a lock on every
@@ -124,11 +148,12 @@ final class DataPhase: @unchecked Sendable {
     }
 
     private func takeTable() -> TableDataSource? {
-        state.lock()
-        defer { state.unlock() }
-        guard failure == nil, nextTable < tables.count else { return nil }
-        nextTable += 1
-        return tables[nextTable - 1]
+        guard queue.failure == nil else { return nil }
+        return copying.withLock { copying in
+            guard copying.nextTable < tables.count else { return nil }
+            copying.nextTable += 1
+            return tables[copying.nextTable - 1]
+        }
     }
 
     private func copy(_ table: TableDataSource, on connection: Connection) throws {
@@ -147,7 +172,7 @@ final class DataPhase: @unchecked Sendable {
         var digester = RowDigester(seed: rowDigestSeed)
         func flush() throws {
             buffer.append(CopyRowsSplitter.trailerBytes)
-            try enqueue(ChunkJob(table: table, statement: statement, chunk: chunkIndex, rows: digester.rows,
+            try queue.put(ChunkJob(table: table, statement: statement, chunk: chunkIndex, rows: digester.rows,
                                  rowDigest: digester.digest, buffer: buffer))
             chunkIndex += 1
             digester = RowDigester(seed: rowDigestSeed)
@@ -167,21 +192,12 @@ final class DataPhase: @unchecked Sendable {
         if digester.rows > 0 || chunkIndex == 0 { try flush() }
     }
 
-    private func enqueue(_ job: ChunkJob) throws {
-        state.lock()
-        defer { state.unlock() }
-        while queue.count >= queueCapacity && failure == nil { state.wait() }
-        if let failure { throw failure }
-        queue.append(job)
-        state.broadcast()
-    }
-
     // MARK: - Compressing
 
     private func compressionWorker() throws {
         do {
             let encoder = try ArchiveEntryEncoder(level: options.level)
-            while let job = takeJob() {
+            while let job = try queue.take() {
                 let entry = ArchiveEntry(
                     id: 0, kind: .tableData, section: .data, schema: job.table.schema, name: job.table.name,
                     owner: job.table.owner, dependencies: tableIDs[job.table.oid].map { [$0] } ?? [],
@@ -197,40 +213,27 @@ final class DataPhase: @unchecked Sendable {
         }
     }
 
-    private func takeJob() -> ChunkJob? {
-        state.lock()
-        defer { state.unlock() }
-        while queue.isEmpty && copiersRunning > 0 && failure == nil { state.wait() }
-        guard failure == nil, !queue.isEmpty else { return nil }
-        let job = queue.removeFirst()
-        state.broadcast()
-        return job
-    }
-
     private func append(_ encoded: inout EncodedArchiveEntry, rows: Int, rawBytes: Int64) throws {
-        state.lock()
-        defer { state.unlock() }
-        if let failure { throw failure }
-        encoded.entry.id = ids.next()
-        try writer.append(encoded)
-        self.rows += rows
-        self.chunks += 1
-        self.rawBytes += rawBytes
-        progress?.dataProgress(rows: self.rows, rawBytes: self.rawBytes, archiveBytes: writer.bytesWritten)
+        try output.withLock { output in
+            if let failure = queue.failure { throw failure }
+            encoded.entry.id = output.ids.next()
+            try output.writer.append(encoded)
+            output.rows += rows
+            output.chunks += 1
+            output.rawBytes += rawBytes
+            progress?.dataProgress(rows: output.rows, rawBytes: output.rawBytes, archiveBytes: output.writer.bytesWritten)
+        }
     }
 
     private func fail(_ error: Error) {
-        state.lock()
-        if failure == nil { failure = error }
-        state.broadcast()
-        state.unlock()
+        queue.fail(error)
     }
 }
 
-/// A chunk of COPY rows waiting to be compressed.
-struct ChunkJob: @unchecked Sendable {
-    // @unchecked Sendable: the buffer is handed from the copying thread to
-    // one compression thread and never touched by the first again.
+/// A chunk of COPY rows waiting to be compressed. Its buffer goes through
+/// ``BoundedQueue`` from the copying thread to one compression thread, and
+/// the first never touches it again.
+struct ChunkJob {
     var table: TableDataSource
     var statement: String
     var chunk: Int
@@ -275,8 +278,12 @@ final class ChunkBuffer {
     }
 }
 
-/// Carries the main connection to the worker that uses it while its owner
-/// waits; see ``DataPhase/run(main:)``.
+/// Carries a connection to the thread that uses it while its owner waits
+/// (``DataPhase/run(main:)``, ``CatalogPrefetch``).
+///
+/// `@unchecked Sendable`: a ``Connection`` owns a libpq handle (`PGconn`),
+/// which one thread at a time may use; the owner does not touch it until the
+/// other thread is done.
 final class UncheckedConnection: @unchecked Sendable {
     let connection: Connection
     init(_ connection: Connection) { self.connection = connection }

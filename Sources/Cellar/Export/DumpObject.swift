@@ -31,11 +31,30 @@ struct DumpObject {
     var section: DumpSection
     /// The statements, ending in a newline.
     var sql: String
-    var dependencies: Set<ObjectKey> = []
-    /// For tables whose rows are exported.
-    var table: TableDataSource?
+    /// A list, not a set: most objects have one or two, and an export of
+    /// thousands of tables holds tens of thousands of objects, where a set's
+    /// hash storage per object was most of the catalog phase's memory.
+    /// `insert(_:)` below keeps it free of repeats.
+    var dependencies: [ObjectKey] = []
 
     var priority: Int { kind.sortPriority }
+}
+
+extension [ObjectKey] {
+    /// Adds `key` unless it is already there. Lists are short; a long one
+    /// (over 64) takes repeats, which every reader tolerates (the ordering
+    /// counts an edge twice and releases it twice; entry ids are made unique).
+    mutating func insert(_ key: ObjectKey) {
+        if count > 64 || !contains(key) { append(key) }
+    }
+
+    /// Removes every occurrence of `key`; whether there was one.
+    @discardableResult
+    mutating func remove(_ key: ObjectKey) -> Bool {
+        let before = count
+        removeAll { $0 == key }
+        return count != before
+    }
 }
 
 enum DumpSection: Int, Comparable {
@@ -73,6 +92,13 @@ enum DependencyOrder {
     /// by emitting the best-placed object of the cycle (logged by the caller
     /// through the returned list).
     static func sort(_ objects: [DumpObject]) -> (ordered: [DumpObject], brokenCycles: [ObjectKey]) {
+        let (positions, broken) = order(objects)
+        return (positions.map { objects[$0] }, broken)
+    }
+
+    /// As ``sort(_:)``, as positions in `objects`: the export writes from
+    /// its one array of objects instead of holding a sorted copy.
+    static func order(_ objects: [DumpObject]) -> (positions: [Int], brokenCycles: [ObjectKey]) {
         // Cost: O(n log n + e). Objects are ranked once by one sort; the ready
         // set is a binary heap of ranks; dependencies are adjacency lists of
         // positions found through a dictionary keyed by object.
@@ -101,7 +127,7 @@ enum DependencyOrder {
         var ready = Heap<Int>()
         for position in objects.indices where waitingOn[position] == 0 { ready.push(rankOf[position]) }
         var done = [Bool](repeating: false, count: objects.count)
-        var ordered: [DumpObject] = []
+        var ordered: [Int] = []
         var broken: [ObjectKey] = []
         ordered.reserveCapacity(objects.count)
         // For cycles: the best-ranked object not yet emitted, found by a
@@ -118,7 +144,7 @@ enum DependencyOrder {
                 broken.append(objects[next].key)
             }
             done[next] = true
-            ordered.append(objects[next])
+            ordered.append(next)
             for dependent in dependents[next] where !done[dependent] {
                 waitingOn[dependent] -= 1
                 if waitingOn[dependent] == 0 { ready.push(rankOf[dependent]) }

@@ -16,6 +16,14 @@ public struct ExportOptions: Sendable {
     public var chunkSize: Int
     /// Threads compressing chunks; default max(2, jobs).
     public var compressionThreads: Int?
+    /// The database ACL the header records instead of the one the catalog
+    /// holds now: destroy revokes CONNECT before it exports, and records
+    /// the ACL from before, from its journal. `.some(nil)` is the default ACL.
+    public var recordedDatabasePrivileges: [ArchiveHeader.Privilege]??
+    /// Called once, as soon as every connection the export copies with is
+    /// open (from the thread that opened the last one); an error fails the
+    /// export. Destroy sets `ALLOW_CONNECTIONS false` here.
+    public var allConnectionsOpen: (@Sendable () throws -> Void)?
 
     public init(target: ConnectionTarget, jobs: Int = 1, level: Int = 3,
                 selection: ExportSelection = ExportSelection(), chunkSize: Int = 2 << 20, compressionThreads: Int? = nil) {
@@ -82,6 +90,9 @@ public final class Exporter {
     public func run(to sink: ByteSink) throws -> ExportSummary {
         defer { progress?.finished() }
         let started = Date()
+        // The catalog phase's large arrays each get a mapping of their own,
+        // given back to the system when freed, as the data phase's buffers.
+        LargeBuffers.returnToTheSystemWhenFreed()
         let connection = try connect()
         defer { connection.close() }
         try Self.prepareSession(connection)
@@ -91,9 +102,13 @@ public final class Exporter {
         // With more than one job, a second connection in the snapshot reads
         // half the catalogs meanwhile.
         let helper = options.jobs > 1 ? try snapshotConnection(snapshot) : nil
-        let catalog = try SchemaCatalog.read(connection, helper: helper, selection: options.selection, logger: logger)
+        var catalog = try SchemaCatalog.read(connection, helper: helper, selection: options.selection, logger: logger)
         logger.debug("catalog read: \(catalog.objects.count) objects, \(catalog.tables.count) tables; resident memory \(ResidentMemory.description)")
-        let database = try DatabaseDescription.read(connection)
+        var database = try DatabaseDescription.read(connection)
+        if let recorded = options.recordedDatabasePrivileges {
+            database.privileges = recorded
+            database.grants = try DatabaseDescription.legacyGrantStatements(recorded, database: database.name, owner: database.owner)
+        }
         var header = ArchiveHeader(
             producer: "pgcellar \(PgCellarVersion.current)", snapshotTakenAt: takenAt, snapshotID: snapshot,
             server: .init(version: connection.serverVersion, versionNumber: connection.serverVersionNumber),
@@ -108,15 +123,24 @@ public final class Exporter {
 
         let writer = try ArchiveWriter(sink: sink, header: header, level: options.level)
         var ids = EntryIDs()
+        // Every object, about two chunks per table, and room to spare for large objects.
+        writer.reserveEntries(catalog.objects.count + 2 * catalog.tables.count + 64)
         try writer.append(ArchiveEntry(id: ids.next(), kind: .settings, section: .preData, name: "session settings"),
-                          sql: Self.preamble(header: header))
+                          sql: try Self.preamble(header: header))
 
         // Pre-data.
-        let sorted = DependencyOrder.sort(catalog.objects)
-        for key in sorted.brokenCycles { logger.debug("dependency cycle broken at \(key)") }
-        for object in sorted.ordered where object.section == .preData {
+        let order = DependencyOrder.order(catalog.objects)
+        for key in order.brokenCycles { logger.debug("dependency cycle broken at \(key)") }
+        for position in order.positions where catalog.objects[position].section == .preData {
+            let object = catalog.objects[position]
             try writer.append(ids.entry(for: object), sql: object.sql)
         }
+        // What is left to write, in order; the pre-data's SQL, most of the
+        // catalog's memory, is freed before the data phase.
+        var dataObjects = order.positions.filter { catalog.objects[$0].section == .data }.map { catalog.objects[$0] }
+        var postDataObjects = order.positions.filter { catalog.objects[$0].section == .postData }.map { catalog.objects[$0] }
+        catalog.objects = []
+        LargeBuffers.trimFreedMemory()
 
         // Data.
         let dataPhase = DataPhase(
@@ -126,19 +150,24 @@ public final class Exporter {
             }, uniquingKeysWith: { first, _ in first }),
             rowDigestSeed: rowDigestSeed, progress: progress, logger: logger)
         logger.debug("pre-data written; resident memory \(ResidentMemory.description)")
+        // Without tables the data phase opens no connection of its own.
+        if catalog.tables.isEmpty { try options.allConnectionsOpen?() }
         let data = try dataPhase.run(main: connection)
+        LargeBuffers.trimFreedMemory()
         logger.debug("data written; resident memory \(ResidentMemory.description)")
         ids = dataPhase.ids
-        for object in sorted.ordered where object.section == .data {
+        for object in dataObjects {
             try writer.append(ids.entry(for: object), sql: object.sql)
         }
         _ = try LargeObjectData(connection: connection, writer: writer, chunkSize: options.chunkSize, logger: logger)
             .write(catalog.largeObjects, ids: &ids)
 
         // Post-data.
-        for object in sorted.ordered where object.section == .postData {
+        for object in postDataObjects {
             try writer.append(ids.entry(for: object), sql: object.sql)
         }
+        // The table of contents is made from the writer's entries alone.
+        (ids, dataObjects, postDataObjects) = (EntryIDs(), [], [])
         try writer.finish()
         try connection.execute("COMMIT")
 
@@ -161,7 +190,7 @@ public final class Exporter {
             try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             // > SET TRANSACTION SNAPSHOT: [...] must be executed before the
             // > first query or data-modification statement of the transaction.
-            try connection.execute("SET TRANSACTION SNAPSHOT \(sqlLiteral(snapshot))")
+            try connection.execute("SET TRANSACTION SNAPSHOT \(try connection.escapeLiteral(snapshot))")
             return connection
         } catch {
             connection.close()
@@ -174,7 +203,7 @@ public final class Exporter {
         let encoding = connection.parameterStatus("server_encoding") ?? "UTF8"
         try connection.execute("""
             SELECT pg_catalog.set_config('search_path', '', false);
-            SET client_encoding = \(sqlLiteral(encoding));
+            SET client_encoding = \(try connection.escapeLiteral(encoding));
             SET statement_timeout = 0;
             SET lock_timeout = 0;
             SET idle_in_transaction_session_timeout = 0;
@@ -248,7 +277,7 @@ public final class Exporter {
     }
 
     /// The script's first entry: pg_dump's session settings.
-    static func preamble(header: ArchiveHeader) -> String {
+    static func preamble(header: ArchiveHeader) throws -> String {
         let name = header.database.name.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
         return """
             --
@@ -259,7 +288,7 @@ public final class Exporter {
             SET statement_timeout = 0;
             SET lock_timeout = 0;
             SET idle_in_transaction_session_timeout = 0;
-            SET client_encoding = \(sqlLiteral(header.database.encoding));
+            SET client_encoding = \(try SQLQuoting.literal(header.database.encoding));
             SET standard_conforming_strings = on;
             SELECT pg_catalog.set_config('search_path', '', false);
             SET check_function_bodies = false;
@@ -297,6 +326,6 @@ struct EntryIDs {
         case .postData: .postData
         }
         return ArchiveEntry(id: id, kind: object.kind, section: section, schema: object.schema, name: object.name,
-                            owner: object.owner, dependencies: object.dependencies.compactMap { byKey[$0] }.sorted())
+                            owner: object.owner, dependencies: Set(object.dependencies.compactMap { byKey[$0] }).sorted())
     }
 }

@@ -58,20 +58,17 @@ struct LargeObjectData {
             let hasher = try SHA256()
             var offset: Int64 = 0
             while true {
-                let piece = try read(oid, offset: offset)
-                guard let bytes = Hex.decode(String(piece.dropFirst(2))) else {
-                    throw ClientError("large object \(oid): lo_get at offset \(offset) returned malformed hex")
-                }
+                let (piece, bytes) = try Self.readPiece(oid, offset: offset, size: pieceSize, on: connection)
                 if !bytes.isEmpty {
                     if members.last != oid { members.append(oid) }
                     hasher.update(bytes)
-                    sql += "SELECT pg_catalog.lo_put('\(oid)', \(offset), \(sqlLiteral(piece))::bytea);\n"
+                    sql += "SELECT pg_catalog.lo_put('\(oid)', \(offset), \(try connection.escapeLiteral(piece))::bytea);\n"
                     offset += Int64(bytes.count)
                 }
                 if bytes.count < pieceSize { break }
                 if sql.utf8.count + 2 * pieceSize + 200 > limit { try flush() }
             }
-            sql += "-- large object \(oid): \(offset) bytes, SHA-256 \(Hex.encode(hasher.finalize()))\n"
+            sql += LargeObjectRecord(oid: oid, size: offset, sha256: Hex.encode(hasher.finalize())).line + "\n"
             if members.last != oid { members.append(oid) }
             result.objects += 1
             result.bytes += offset
@@ -82,13 +79,42 @@ struct LargeObjectData {
         return result
     }
 
-    /// One piece as the server's hex text, `\x...`.
-    private func read(_ oid: UInt32, offset: Int64) throws -> String {
+    /// One piece of at most `size` bytes, as the server's hex text (`\x...`)
+    /// and as bytes; fewer than `size` bytes means the object ends there.
+    /// The session must have `bytea_output = hex`.
+    static func readPiece(_ oid: UInt32, offset: Int64, size: Int, on connection: Connection) throws -> (hex: String, bytes: [UInt8]) {
         let result = try connection.query("SELECT pg_catalog.lo_get($1::pg_catalog.oid, $2::pg_catalog.int8, $3::pg_catalog.int4)",
-                                          ["\(oid)", "\(offset)", "\(pieceSize)"])
-        guard let text = try result.scalar(), text.hasPrefix("\\x") else {
+                                          ["\(oid)", "\(offset)", "\(size)"])
+        guard let text = try result.scalar(), text.hasPrefix("\\x"), let bytes = Hex.decode(String(text.dropFirst(2))) else {
             throw ClientError("large object \(oid): lo_get at offset \(offset) returned no bytea in hex")
         }
-        return text
+        return (text, bytes)
+    }
+}
+
+/// The comment the export writes after a large object's last piece, which
+/// a drill reads back: `-- large object 2121: 5 bytes, SHA-256 2cf2...`.
+struct LargeObjectRecord: Equatable {
+    var oid: UInt32
+    var size: Int64
+    /// Of the object's bytes, lowercase hex.
+    var sha256: String
+
+    static let prefix = "-- large object "
+
+    var line: String { "\(Self.prefix)\(oid): \(size) bytes, SHA-256 \(sha256)" }
+
+    /// A line as written by ``line``, or nil.
+    init?(line: Substring) {
+        let fields = line.dropFirst(Self.prefix.count).split(separator: " ")
+        guard line.hasPrefix(Self.prefix), fields.count == 5, fields[0].hasSuffix(":"), fields[2] == "bytes,", fields[3] == "SHA-256",
+              let oid = UInt32(fields[0].dropLast()), let size = Int64(fields[1]), fields[4].count == 64 else { return nil }
+        self.init(oid: oid, size: size, sha256: String(fields[4]))
+    }
+
+    init(oid: UInt32, size: Int64, sha256: String) {
+        self.oid = oid
+        self.size = size
+        self.sha256 = sha256
     }
 }

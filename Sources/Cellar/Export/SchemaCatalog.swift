@@ -71,12 +71,13 @@ struct SchemaCatalog {
         }
         var builder = try CatalogBuilder(connection: connection, selection: selection, exclusions: exclusions, logger: logger)
         builder.prefetch = prefetch
-        try builder.build(dependencies: dependencies)
+        let dependencyCount = dependencies.count
+        try builder.build(dependencies: consume dependencies)
         catalog.objects = builder.objects
         catalog.tables = builder.dataTables.sorted { $0.estimatedBytes > $1.estimatedBytes }
         catalog.roles = builder.roles
         catalog.largeObjects = builder.largeObjects
-        logger.debug("read the catalog in \(ContinuousClock.now - started): \(catalog.objects.count) script entries, \(catalog.tables.count) tables with rows, \(dependencies.count) dependencies")
+        logger.debug("read the catalog in \(ContinuousClock.now - started): \(catalog.objects.count) script entries, \(catalog.tables.count) tables with rows, \(dependencyCount) dependencies")
         return catalog
     }
 
@@ -155,38 +156,3 @@ struct SchemaCatalog {
     }
 }
 
-/// `'text'` with quotes doubled; the script runs with
-/// `standard_conforming_strings = on`, so backslashes are literal.
-func sqlLiteral(_ text: String) -> String {
-    "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
-}
-
-// MARK: - Names
-
-/// `quote_ident`: quotes a name unless it is a plain lowercase identifier
-/// that is not a keyword. Keywords are quoted conservatively.
-///
-/// - Important: For names the export's own catalog queries return, use the
-///   server's `quote_ident` (`qname` columns, ``RoleQuoting``) instead; this
-///   remains for `DatabaseDescription`.
-func quoteIdent(_ name: String) -> String {
-    let plain = name.first.map { $0 == "_" || ("a"..."z").contains($0) } ?? false
-        && name.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("0"..."9").contains($0) }
-    if plain && !SQLKeywords.reserved.contains(name) { return name }
-    return "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-}
-
-enum SQLKeywords {
-    /// Keywords that cannot be role or column names unquoted (a superset is harmless: it only adds quotes).
-    static let reserved: Set<String> = [
-        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization", "binary", "both", "case", "cast",
-        "check", "collate", "collation", "column", "concurrently", "constraint", "create", "cross", "current_catalog", "current_date",
-        "current_role", "current_schema", "current_time", "current_timestamp", "current_user", "default", "deferrable", "desc",
-        "distinct", "do", "else", "end", "except", "false", "fetch", "for", "foreign", "freeze", "from", "full", "grant", "group",
-        "having", "ilike", "in", "initially", "inner", "intersect", "into", "is", "isnull", "join", "lateral", "leading", "left",
-        "like", "limit", "localtime", "localtimestamp", "natural", "not", "notnull", "null", "offset", "on", "only", "or", "order",
-        "outer", "overlaps", "placing", "primary", "references", "returning", "right", "select", "session_user", "similar", "some",
-        "symmetric", "system_user", "table", "tablesample", "then", "to", "trailing", "true", "union", "unique", "user", "using",
-        "variadic", "verbose", "when", "where", "window", "with", "public", "none",
-    ]
-}

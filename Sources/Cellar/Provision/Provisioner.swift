@@ -86,11 +86,13 @@ public final class Provisioner {
     ///   (drift that cannot be converged, missing rights, a missing locale);
     ///   `PostgresError` naming the statement when a step fails.
     public func apply() throws -> ProvisionReport {
+        // The lock destroy and rotate take too: a provision during a destroy
+        // would grant CONNECT back as drift repair.
+        let lock = try DatabaseLock(database: config.database.name, connector: connector,
+                                    maintenanceDatabase: config.cluster.dbname, logger: logger)
+        defer { lock.release() }
         let maintenance = try connector.connect(logger: logger)
         defer { maintenance.close() }
-        let lockScope = "provision:\(config.database.name)"
-        try AdvisoryLock.acquire(maintenance, scope: lockScope, logger: logger)
-        defer { AdvisoryLock.release(maintenance, scope: lockScope) }
 
         var plan = try computePlan(maintenance)
         guard plan.problems.isEmpty else { throw ProvisionError(problems: plan.problems) }

@@ -1,3 +1,4 @@
+import CellarSupport
 import Foundation
 import PostgresClient
 
@@ -250,7 +251,8 @@ public struct RestorePlan: Sendable {
             let total = tableBytes.values.reduce(0, +)
             for key in tableOrder {
                 let chunks = chunksByTable[key]!
-                guard chunks.count > 1, tableBytes[key]! * UInt64(jobs) <= total else { continue }
+                // Divided, not multiplied: sizes come from the archive and must not overflow.
+                guard chunks.count > 1, tableBytes[key]! <= total / UInt64(max(jobs, 1)) else { continue }
                 items[chunks[0]].wholeTable = chunks.map { entries[$0] }
                 items[chunks[0]].entry.uncompressedSize = tableBytes[key]!
                 for index in chunks.dropFirst() {
@@ -351,16 +353,19 @@ public struct RestorePlan: Sendable {
 
 /// `--table` and `--schema`: which entries belong to the selected tables and
 /// schemas. Decided in archive order, where an entry's dependencies come
-/// before it, so a table's indexes and comments follow the table.
-///
-/// `@unchecked Sendable`: one thread at a time uses it (the coordinating
-/// thread, or the thread reading a stream while the coordinator waits).
-final class RestoreNameFilter: @unchecked Sendable {
+/// before it, so a table's indexes and comments follow the table; one
+/// thread at a time asks (the coordinating thread, or the thread reading a
+/// stream while the coordinator waits).
+final class RestoreNameFilter: Sendable {
     private let schemas: Set<String>
     private let tables: [NamePattern]
     /// Entries selected so far, and the kinds of all entries seen.
-    private var selected = Set<Int>()
-    private var kinds: [Int: ArchiveEntry.Kind] = [:]
+    private let seen = Locked(Seen())
+
+    private struct Seen {
+        var selected = Set<Int>()
+        var kinds: [Int: ArchiveEntry.Kind] = [:]
+    }
 
     init(_ options: RestoreOptions) {
         schemas = Set(options.schemas)
@@ -378,13 +383,15 @@ final class RestoreNameFilter: @unchecked Sendable {
     ]
 
     func includes(_ entry: ArchiveEntry) -> Bool {
-        kinds[entry.id] = entry.kind
-        let included = decide(entry)
-        if included { selected.insert(entry.id) }
-        return included
+        seen.withLock { seen in
+            seen.kinds[entry.id] = entry.kind
+            let included = decide(entry, seen.selected, seen.kinds)
+            if included { seen.selected.insert(entry.id) }
+            return included
+        }
     }
 
-    private func decide(_ entry: ArchiveEntry) -> Bool {
+    private func decide(_ entry: ArchiveEntry, _ selected: Set<Int>, _ kinds: [Int: ArchiveEntry.Kind]) -> Bool {
         guard isActive, entry.kind != .settings else { return true }
         if !schemas.isEmpty {
             guard let schema = Self.schema(of: entry), schemas.contains(schema) else { return false }

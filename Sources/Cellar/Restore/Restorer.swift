@@ -561,27 +561,28 @@ final class RestoreRun: @unchecked Sendable {
     private func streamData(_ reader: ArchiveStreamReader, first: ArchiveEntry, filter: RestoreNameFilter) throws -> [(entry: ArchiveEntry, sql: String)] {
         let jobs = options.jobs
         let pool = try connections(jobs)
-        let queue = ChunkQueue(capacity: max(1, jobs / 2))
-        let state = StreamState(reader: reader, first: first)
+        let queue = BoundedQueue<StreamedChunk>(capacity: max(1, jobs / 2))
+        let buffers = ChunkBuffers()
+        let stream = StreamHandoff(reader: reader, first: first)
         logger.info("data: loading chunks on \(jobs) connection\(jobs == 1 ? "" : "s") as they stream")
-        _ = try WorkerPool.run(threads: jobs + 1, name: "pgc-restore") { context in
+        let results = try WorkerPool.run(threads: jobs + 1, name: "pgc-restore") { context -> Streamed? in
             if context.index == jobs {
                 do {
-                    try self.produce(state, into: queue, filter: filter, context: context)
+                    let streamed = try self.produce(stream, into: queue, buffers: buffers, filter: filter, context: context)
                     queue.close()
+                    return streamed
                 } catch {
-                    queue.fail()
+                    queue.fail(error)
                     throw error
                 }
-                return
             }
             let connection = pool[context.index]
-            while var chunk = queue.take() {
-                defer {
-                    queue.recycle(chunk.rows)
-                    chunk.rows = []
-                }
-                do {
+            do {
+                while var chunk = try queue.take() {
+                    defer {
+                        buffers.recycle(chunk.rows)
+                        chunk.rows = []
+                    }
                     try self.load(chunk.entry, freeze: false, on: connection) { writer in
                         // In slices: libpq copies what one call sends into its
                         // output buffer, which would grow to a whole chunk.
@@ -594,41 +595,56 @@ final class RestoreRun: @unchecked Sendable {
                             }
                         }
                     }
-                } catch {
-                    queue.fail()
-                    throw error
                 }
+            } catch {
+                queue.fail(error)
+                throw error
             }
+            return nil
         }
-        entriesRestored += state.chunks
-        return state.deferred
+        let streamed = results[jobs] ?? Streamed()
+        entriesRestored += streamed.chunks
+        return streamed.deferred
     }
 
-    private func produce(_ state: StreamState, into queue: ChunkQueue, filter: RestoreNameFilter, context: WorkerContext) throws {
-        var current: ArchiveEntry? = state.first
+    private func produce(_ stream: StreamHandoff, into queue: BoundedQueue<StreamedChunk>, buffers: ChunkBuffers,
+                         filter: RestoreNameFilter, context: WorkerContext) throws -> Streamed {
+        var streamed = Streamed()
+        var current: ArchiveEntry? = stream.first
         while let entry = current, !context.isCancelled {
             if filter.includes(entry) && plan.includes(entry) {
                 if entry.data != nil {
-                    var rows = queue.buffer(capacity: Int(entry.uncompressedSize))
-                    try state.reader.readCopyRows { rows.append(contentsOf: $0) }
-                    guard queue.put(ChunkQueue.Chunk(entry: entry, rows: rows)) else { return }
-                    state.chunks += 1
+                    // The archive's size, within the largest chunk the writer cuts
+                    // (a crafted size must not reserve more; a real row larger
+                    // than that still fits, by growing).
+                    var rows = buffers.buffer(capacity: Int(min(entry.uncompressedSize, 256 << 20)))
+                    try stream.reader.readCopyRows { rows.append(contentsOf: $0) }
+                    try queue.put(StreamedChunk(entry: entry, rows: rows))
+                    streamed.chunks += 1
                 } else {
-                    state.deferred.append((entry, try Self.payloadText(state.reader)))
+                    streamed.deferred.append((entry, try Self.payloadText(stream.reader)))
                 }
             }
-            current = try state.reader.next()
+            current = try stream.reader.next()
         }
+        return streamed
     }
 
-    /// The reader and what it found, for the one thread that reads the stream.
-    private final class StreamState: @unchecked Sendable {
-        // @unchecked Sendable: only the producing worker touches it while the
-        // pool runs; the coordinating thread reads it after the pool returns.
-        let reader: ArchiveStreamReader
-        let first: ArchiveEntry
+    /// What the thread reading a stream found besides the chunks it queued.
+    private struct Streamed: Sendable {
         var deferred: [(entry: ArchiveEntry, sql: String)] = []
         var chunks = 0
+    }
+
+    /// The stream's reader, for the one thread that reads it while the
+    /// coordinating thread waits for the pool.
+    ///
+    /// `@unchecked Sendable`: the reader holds a zstd decompression context
+    /// (`ZSTD_DCtx`) and the input's file descriptor, which are not
+    /// `Sendable`; one thread at a time uses them.
+    private final class StreamHandoff: @unchecked Sendable {
+        let reader: ArchiveStreamReader
+        let first: ArchiveEntry
 
         init(reader: ArchiveStreamReader, first: ArchiveEntry) {
             self.reader = reader

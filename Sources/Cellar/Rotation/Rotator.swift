@@ -82,6 +82,11 @@ public final class Rotator {
             logger.warning("\(config.source) has no login role with a secret section: nothing to rotate")
             return []
         }
+        // The database's lock, which provision and destroy take too (a
+        // destroy drops these roles), then each role's own.
+        let lock = options.dryRun ? nil : try DatabaseLock(database: config.database.name, connector: connector,
+                                                           maintenanceDatabase: config.cluster.dbname, logger: logger)
+        defer { lock?.release() }
         // Advisory locks belong to one database: always the maintenance
         // database, so that every run (CronJob or person, --admin-dsn or not)
         // contends for the same lock.

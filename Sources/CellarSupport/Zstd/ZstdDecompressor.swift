@@ -111,7 +111,7 @@ public final class ZstdDecompressor {
         // So it only sizes the first allocation, within reason.
         if let base = frame.baseAddress {
             let declared = ZSTD_getFrameContentSize(base, frame.count)
-            if declared < (1 << 26) { result.reserveCapacity(Int(declared)) }
+            if declared < (1 << 26) { result.reserveCapacity(min(Int(declared), limit)) }
         }
         var inBuffer = ZSTD_inBuffer(src: frame.baseAddress, size: frame.count, pos: 0)
         try run(&inBuffer, sink: { piece in

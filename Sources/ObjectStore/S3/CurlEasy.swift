@@ -1,4 +1,5 @@
 internal import CLibCurl
+import CellarSupport
 import Foundation
 
 // MARK: - HTTP request and response
@@ -244,12 +245,9 @@ private func curlReadBody(
 
 /// Easy handles shared by the threads of one store, each used by one thread
 /// at a time, so that connections are reused across requests.
-///
-/// `@unchecked Sendable`: `idle` is only touched under `lock`, and a handle
-/// taken from it belongs to one thread until it is given back.
-final class CurlHandlePool: @unchecked Sendable {
-    private let lock = NSLock()
-    private var idle: [CurlEasy] = []
+final class CurlHandlePool: Sendable {
+    /// A handle taken from here belongs to one thread until it is given back.
+    private let idle = Locked<[CurlEasy]>([])
     private let caBundle: String?
     /// Handles kept for reuse; more may exist while many threads work.
     private let keep = 8
@@ -259,14 +257,12 @@ final class CurlHandlePool: @unchecked Sendable {
     }
 
     func withHandle<T>(_ body: (CurlEasy) throws -> T) throws -> T {
-        lock.lock()
-        let reused = idle.popLast()
-        lock.unlock()
+        let reused = idle.withLock { $0.popLast() }
         let handle = try reused ?? CurlEasy(caBundle: caBundle)
         let result = try body(handle)
-        lock.lock()
-        if idle.count < keep { idle.append(handle) }
-        lock.unlock()
+        idle.withLock { idle in
+            if idle.count < keep { idle.append(handle) }
+        }
         return result
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// Garage, R2), spoken over libcurl and signed with SigV4.
 ///
 /// Every method blocks; call them from threads of their own (see
-/// `runBlocking`), not from Swift's cooperative pool. Safe to use from
+/// `WorkerPool`), not from Swift's cooperative pool. Safe to use from
 /// several threads at once: each request takes an easy handle of its own
 /// from a pool.
 public final class S3Store: ObjectStore {

@@ -144,49 +144,42 @@ final class S3Upload: ObjectUpload {
 
 /// The parts in flight, their ETags and the first failure, shared by the
 /// writer and the part threads.
-///
-/// `@unchecked Sendable`: every field is read and written under `condition`'s lock.
-private final class PartTracker: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var inFlight = 0
-    private var tags: [Int: String] = [:]
-    private var failure: (any Error)?
+private final class PartTracker: Sendable {
+    private struct Parts {
+        var inFlight = 0
+        var tags: [Int: String] = [:]
+        var failure: (any Error)?
+    }
+
+    private let parts = Locked(Parts())
 
     /// Waits for a free slot; throws the first part's failure instead when there is one.
     func acquire(limit: Int) throws {
-        condition.lock()
-        defer { condition.unlock() }
-        while inFlight >= limit && failure == nil { condition.wait() }
-        if let failure { throw failure }
-        inFlight += 1
+        try parts.withLock(when: { $0.inFlight < limit || $0.failure != nil }) { parts in
+            if let failure = parts.failure { throw failure }
+            parts.inFlight += 1
+        }
     }
 
     func record(_ number: Int, _ result: Result<String, any Error>) {
-        condition.lock()
-        defer { condition.unlock() }
-        switch result {
-        case .success(let tag): tags[number] = tag
-        case .failure(let error): if failure == nil { failure = error }
+        parts.withLock { parts in
+            switch result {
+            case .success(let tag): parts.tags[number] = tag
+            case .failure(let error): if parts.failure == nil { parts.failure = error }
+            }
+            parts.inFlight -= 1
         }
-        inFlight -= 1
-        condition.broadcast()
     }
 
     func waitUntilIdle() {
-        condition.lock()
-        defer { condition.unlock() }
-        while inFlight > 0 { condition.wait() }
+        parts.withLock(when: { $0.inFlight == 0 }) { _ in }
     }
 
     var firstError: (any Error)? {
-        condition.lock()
-        defer { condition.unlock() }
-        return failure
+        parts.withLock { $0.failure }
     }
 
     var etags: [Int: String] {
-        condition.lock()
-        defer { condition.unlock() }
-        return tags
+        parts.withLock { $0.tags }
     }
 }

@@ -13,10 +13,8 @@ import Foundation
 ///                                     identities: try AgeIdentity.parseIdentityFile(path: keyPath))
 /// let archive = try ArchiveReader(source: plain)
 /// ```
-public final class AgeDecryptingSource: RandomAccessSource, @unchecked Sendable {
-    // @unchecked Sendable: the wrapped source is Sendable; `cache` is
-    // guarded by `lock`; everything else is immutable after init. Each
-    // decryption makes its own cipher context.
+public final class AgeDecryptingSource: RandomAccessSource {
+    // Each decryption makes its own cipher context.
 
     public var name: String { source.name }
     private let source: any RandomAccessSource
@@ -26,9 +24,8 @@ public final class AgeDecryptingSource: RandomAccessSource, @unchecked Sendable 
     private let plaintextSize: UInt64
     private let sealedSize: UInt64
 
-    private let lock = NSLock()
-    private var cache: [UInt64: [UInt8]] = [:]
-    private var cacheOrder: [UInt64] = []
+    /// Decrypted chunks by index, and the indexes oldest first.
+    private let cache = Locked<(chunks: [UInt64: [UInt8]], order: [UInt64])>(([:], []))
     /// Chunks kept decrypted: enough for a few parallel readers, 64 KiB each.
     private static let cacheCapacity = 16
 
@@ -125,21 +122,16 @@ public final class AgeDecryptingSource: RandomAccessSource, @unchecked Sendable 
 
     /// Chunk `index`'s plaintext, from the cache or decrypted and authenticated.
     private func chunk(_ index: UInt64) throws -> [UInt8] {
-        lock.lock()
-        if let cached = cache[index] {
-            lock.unlock()
-            return cached
-        }
-        lock.unlock()
+        if let cached = cache.withLock({ $0.chunks[index] }) { return cached }
         let start = payloadOffset + index * UInt64(AgePayload.sealedChunkSize)
         let count = Int(min(UInt64(AgePayload.sealedChunkSize), sealedSize - index * UInt64(AgePayload.sealedChunkSize)))
         let plain = try open(try source.read(at: start, count: count)[...], index: index)
-        lock.lock()
-        if cache.updateValue(plain, forKey: index) == nil {
-            cacheOrder.append(index)
-            if cacheOrder.count > Self.cacheCapacity { cache[cacheOrder.removeFirst()] = nil }
+        cache.withLock { cache in
+            if cache.chunks.updateValue(plain, forKey: index) == nil {
+                cache.order.append(index)
+                if cache.order.count > Self.cacheCapacity { cache.chunks[cache.order.removeFirst()] = nil }
+            }
         }
-        lock.unlock()
         return plain
     }
 }

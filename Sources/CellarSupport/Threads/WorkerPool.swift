@@ -6,39 +6,7 @@ import Foundation
 // PQgetResult holds its thread until the server answers. Everything below
 // starts threads of its own instead.
 
-// MARK: - runBlocking
-
-/// Runs blocking work on a new thread of its own and waits for it without
-/// holding a thread of Swift's cooperative pool.
-///
-/// ```swift
-/// let rows = try await runBlocking(name: "pgcellar-plan") { try connection.query(sql) }
-/// ```
-///
-/// - Parameters:
-///   - name: The thread's name, shown by debuggers and `top -H` (Linux keeps
-///     the first 15 bytes).
-///   - onCancel: Called (on another thread) if the awaiting task is
-///     cancelled, to make `body` return early, e.g. with `PQcancel`. The
-///     thread itself cannot be stopped; `runBlocking` returns once `body` does.
-///   - body: The blocking work.
-/// - Returns: What `body` returns.
-/// - Throws: What `body` throws.
-public func runBlocking<T: Sendable>(
-    name: String = "pgcellar-block",
-    onCancel: @escaping @Sendable () -> Void = {},
-    _ body: @escaping @Sendable () throws -> T
-) async throws -> T {
-    try await withTaskCancellationHandler {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            startThread(name: name) {
-                continuation.resume(with: Result { try body() })
-            }
-        }
-    } onCancel: {
-        onCancel()
-    }
-}
+// MARK: - Threads
 
 /// Starts a thread named `name` that runs `body`.
 private func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
@@ -94,8 +62,7 @@ public enum WorkerPool {
     ///   - body: The work, given the worker's ``WorkerContext``.
     /// - Returns: Each worker's result, in index order.
     /// - Throws: The first error a worker threw, after all have finished.
-    /// - Important: Blocks the calling thread. From async code use
-    ///   ``run(threads:name:_:)-(_,_,_)`` with `await`.
+    /// - Important: Blocks the calling thread.
     public static func run<T: Sendable>(
         threads: Int, name: String = "pgcellar-w",
         _ body: @escaping @Sendable (WorkerContext) throws -> T
@@ -105,24 +72,6 @@ public enum WorkerPool {
         start(pool, name: name, body: body) { finished.signal() }
         if threads > 0 { finished.wait() }
         return try pool.results()
-    }
-
-    /// Runs `body` once on each of `threads` new threads and suspends,
-    /// without holding a thread of the cooperative pool, until all finish.
-    ///
-    /// - Returns: Each worker's result, in index order.
-    /// - Throws: The first error a worker threw, after all have finished.
-    public static func run<T: Sendable>(
-        threads: Int, name: String = "pgcellar-w",
-        _ body: @escaping @Sendable (WorkerContext) throws -> T
-    ) async throws -> [T] {
-        if threads == 0 { return [] }
-        let pool = PoolState<T>(count: threads)
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[T], any Error>) in
-            start(pool, name: name, body: body) {
-                continuation.resume(with: Result { try pool.results() })
-            }
-        }
     }
 
     /// Transforms every element of `items` on up to `maxThreads` threads, each
@@ -146,17 +95,6 @@ public enum WorkerPool {
             }
         }
         return results.withLock { $0.map { $0! } }
-    }
-
-    /// Transforms every element of `items` on up to `maxThreads` threads,
-    /// suspending until all are done. See ``parallelMap(_:maxThreads:name:_:)-(_,_,_,_)``.
-    public static func parallelMap<Element: Sendable, T: Sendable>(
-        _ items: [Element], maxThreads: Int, name: String = "pgcellar-w",
-        _ transform: @escaping @Sendable (Element) throws -> T
-    ) async throws -> [T] {
-        try await runBlocking(name: name + "-map") {
-            try parallelMap(items, maxThreads: maxThreads, name: name, transform)
-        }
     }
 
     // MARK: - Private
@@ -208,25 +146,6 @@ public final class WorkQueue<Element: Sendable>: Sendable {
 }
 
 // MARK: - Shared state
-
-/// A value behind a lock.
-///
-/// `@unchecked Sendable`: every access to `value` goes through `lock`.
-/// (`Synchronization.Mutex` would do, but needs macOS 15.)
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) {
-        self.value = value
-    }
-
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
 
 /// The workers' results, the first error, and the cancellation flag.
 final class PoolState<T: Sendable>: Sendable {

@@ -7,9 +7,8 @@ private struct Failure: Error, Equatable {
 }
 
 /// Waits until `count` threads have arrived, or gives up after a while.
-private final class Barrier: @unchecked Sendable {
-    private let lock = NSLock()
-    private var arrived = 0
+final class Barrier: Sendable {
+    private let arrived = Locked(0)
     private let released = DispatchSemaphore(value: 0)
     private let count: Int
 
@@ -17,10 +16,10 @@ private final class Barrier: @unchecked Sendable {
 
     /// Returns whether all `count` parties arrived within the timeout.
     func arriveAndWait() -> Bool {
-        lock.lock()
-        arrived += 1
-        let last = arrived == count
-        lock.unlock()
+        let last = arrived.withLock { arrived in
+            arrived += 1
+            return arrived == count
+        }
         if last {
             for _ in 0..<count { released.signal() }
         }
@@ -28,37 +27,8 @@ private final class Barrier: @unchecked Sendable {
     }
 }
 
-@Suite("blocking work on threads of its own")
-struct BlockingWorkerTests {
-    @Test("runBlocking returns the body's result from another thread")
-    func runBlockingReturns() async throws {
-        let name = try await runBlocking(name: "pgcellar-test") { Thread.current.name ?? "" }
-        #expect(name == "pgcellar-test")
-        let value = try await runBlocking { 6 * 7 }
-        #expect(value == 42)
-    }
-
-    @Test("runBlocking rethrows the body's error")
-    func runBlockingThrows() async {
-        await #expect(throws: Failure(worker: 1)) {
-            try await runBlocking { throw Failure(worker: 1) }
-        }
-    }
-
-    @Test("more blocking calls than cores run at the same time")
-    func blockingCallsDoNotStarvePool() async throws {
-        // Eight calls that each wait for all the others: on the cooperative
-        // pool (two threads here) this would never finish.
-        let barrier = Barrier(count: 8)
-        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for _ in 0..<8 {
-                group.addTask { try await runBlocking { barrier.arriveAndWait() } }
-            }
-            return try await group.reduce(into: []) { $0.append($1) }
-        }
-        #expect(results == Array(repeating: true, count: 8))
-    }
-
+@Suite("worker threads of their own")
+struct WorkerPoolTests {
     @Test("a pool runs every worker concurrently and returns results in order")
     func poolRuns() throws {
         let barrier = Barrier(count: 5)
@@ -87,17 +57,6 @@ struct BlockingWorkerTests {
         #expect(finished.value == 4)
     }
 
-    @Test("the async pool waits for all workers too")
-    func asyncPool() async throws {
-        let results = try await WorkerPool.run(threads: 3) { context in context.index * 10 }
-        #expect(results == [0, 10, 20])
-        await #expect(throws: Failure(worker: 0)) {
-            _ = try await WorkerPool.run(threads: 3) { context in
-                if context.index == 0 { throw Failure(worker: 0) }
-            }
-        }
-    }
-
     @Test("parallelMap keeps the order of its items")
     func parallelMap() throws {
         let items = Array(0..<50)
@@ -116,13 +75,6 @@ struct BlockingWorkerTests {
         }
     }
 
-    @Test("the async parallelMap keeps the order of its items")
-    func asyncParallelMap() async throws {
-        let items = Array(0..<50)
-        let squares = try await WorkerPool.parallelMap(items, maxThreads: 4) { $0 * $0 }
-        #expect(squares == items.map { $0 * $0 })
-    }
-
     @Test("a work queue hands out each item once")
     func workQueue() throws {
         let queue = WorkQueue(Array(0..<1_000))
@@ -136,19 +88,10 @@ struct BlockingWorkerTests {
     }
 }
 
-private final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
+private final class Counter: Sendable {
+    private let count = Locked(0)
 
-    func increment() {
-        lock.lock()
-        count += 1
-        lock.unlock()
-    }
+    func increment() { count.withLock { $0 += 1 } }
 
-    var value: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return count
-    }
+    var value: Int { count.current }
 }
