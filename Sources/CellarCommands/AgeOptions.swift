@@ -59,11 +59,16 @@ public enum ArchiveInput {
     }
 }
 
-/// Reads a random-access source front to back in 1 MiB pieces.
+/// Reads a random-access source front to back in pieces of 4 MiB, whatever
+/// the size of the reads asked of it: each piece of a backup in S3 is one
+/// ranged GET, so small reads must not each become a request.
 final class RandomAccessByteSource: ByteSource {
     private let source: any RandomAccessSource
     private var offset: UInt64 = 0
     private let size: UInt64
+    private var piece: [UInt8] = []
+    private var used = 0
+    static let pieceSize = 4 << 20
 
     init(_ source: any RandomAccessSource) {
         self.source = source
@@ -71,11 +76,16 @@ final class RandomAccessByteSource: ByteSource {
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let count = Int(min(UInt64(min(buffer.count, 1 << 20)), size - offset))
-        guard count > 0 else { return 0 }
-        let bytes = try source.read(at: offset, count: count)
-        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: count) }
-        offset += UInt64(count)
+        if used == piece.count {
+            let count = Int(min(UInt64(Self.pieceSize), size - offset))
+            guard count > 0 else { return 0 }
+            piece = try source.read(at: offset, count: count)
+            offset += UInt64(count)
+            used = 0
+        }
+        let count = min(buffer.count, piece.count - used)
+        piece.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + used, byteCount: count) }
+        used += count
         return count
     }
 }

@@ -5,24 +5,45 @@ import Foundation
 import Logging
 import PostgresClient
 
-/// `--metrics-file`: gauges for node_exporter's textfile collector.
+/// `--metrics-file` and `--pushgateway`: gauges for node_exporter's
+/// textfile collector and for a Prometheus Pushgateway.
 public struct MetricsOptions: ParsableArguments {
     @Option(name: .customLong("metrics-file"), help: ArgumentHelp(
         "Write Prometheus gauges (text exposition) to this file, atomically, for node_exporter's textfile collector; the previous file's values for other series are kept.",
         valueName: "PATH"))
     public var metricsFile: String?
 
+    @Option(name: .customLong("pushgateway"), help: ArgumentHelp(
+        "Also push the gauges to this Prometheus Pushgateway (POST to URL/metrics/job/pgcellar/database@base64/…); a failed push is a warning, not a failed run.",
+        valueName: "URL"))
+    public var pushgateway: String?
+
     public init() {}
 
-    /// Writes `samples` into the metrics file, if one was asked for; a
-    /// failure to write it is reported but does not change the exit status
-    /// of the work that was done.
-    func record(_ samples: [MetricSample]) {
-        guard let metricsFile else { return }
-        do {
-            try MetricsFile.update(path: metricsFile, with: samples)
-        } catch {
-            Diagnostics.printError("pgcellar: error: cannot write the metrics file: \(error)")
+    public func validate() throws {
+        if let pushgateway {
+            do { _ = try Pushgateway(pushgateway) } catch let error as MetricsError { throw ValidationError(error.description) }
+        }
+    }
+
+    /// Writes `samples` into the metrics file and pushes them to the
+    /// gateway, where asked; a failure to do either is reported as a warning
+    /// and does not change the exit status of the work that was done.
+    func record(_ samples: [MetricSample], database: String) {
+        guard !samples.isEmpty else { return }
+        if let metricsFile {
+            do {
+                try MetricsFile.update(path: metricsFile, with: samples)
+            } catch {
+                Diagnostics.printError("pgcellar: error: cannot write the metrics file: \(error)")
+            }
+        }
+        if let pushgateway {
+            do {
+                try Pushgateway(pushgateway).push(samples, database: database)
+            } catch {
+                Diagnostics.printError("pgcellar: warning: \(error)")
+            }
         }
     }
 }
@@ -75,13 +96,13 @@ public struct BackupCommand: ParsableCommand {
                 progress: (!output.quiet && Diagnostics.stderrIsTerminal) ? TerminalProgress() : nil)
             result = try runner.run(database: database)
         } catch {
-            metrics.record(BackupMetrics.failure(database: database, at: Date(), duration: Date().timeIntervalSince(started)))
+            metrics.record(BackupMetrics.failure(database: database, at: Date(), duration: Date().timeIntervalSince(started)), database: database)
             if output.json { printJSON(["ok": false, "database": database, "error": "\(error)"] as [String: Any]) }
             Diagnostics.printError("pgcellar: error: backup of \(database) failed: \(error)")
             throw ExitCode.failure
         }
         let manifest = result.manifest
-        metrics.record(BackupMetrics.success(manifest, rows: result.summary.rows, duration: Date().timeIntervalSince(started)))
+        metrics.record(BackupMetrics.success(manifest, rows: result.summary.rows, duration: Date().timeIntervalSince(started)), database: database)
         if output.json {
             printJSON(["ok": true, "backup": BackupListingJSON.object(StoredBackup(manifest: manifest, lastDrill: nil, directory: ""))])
         } else if !output.quiet {
@@ -119,12 +140,23 @@ enum BackupMetrics {
 
 // MARK: - Encryption
 
-/// The encryption a configuration asks for. The age module plugs in here;
-/// until then a configuration with recipients is refused rather than
-/// written in plaintext.
+/// The encryption a configuration asks for: age (age-encryption.org/v1) to
+/// `repository.encryption.recipients`, so `age -d -i KEY archive | zstd -dc`
+/// reads the stored object; nil when no recipients are listed.
 enum BackupEncryptionFactory {
+    /// - Throws: ``AgeError`` when a recipient is not a valid `age1…` key
+    ///   (the configuration reader checks the form; this checks the curve point).
     static func encryption(for config: PgcellarConfig) throws -> BackupEncryption? {
         guard let encryption = config.repository?.encryption, !encryption.recipients.isEmpty else { return nil }
-        throw BackupError("\(config.source): repository.encryption lists recipients, but this build cannot encrypt (age support is not built in); refusing to write the backup in plaintext")
+        let recipients: [AgeRecipient]
+        do {
+            recipients = try encryption.recipients.map { try AgeRecipient($0) }
+        } catch let error as AgeError {
+            throw BackupError("\(config.source): repository.encryption.recipients: \(error.message)")
+        }
+        return BackupEncryption(recipientFingerprints: recipients.map(\.fingerprint)) { sink in
+            let encrypting = try AgeEncryptingSink(wrapping: sink, recipients: recipients)
+            return (encrypting, { try encrypting.finish() })
+        }
     }
 }

@@ -125,7 +125,7 @@ struct PruneRun {
                 metrics.record([
                     MetricSample("pgcellar_prune_last_success_timestamp_seconds", labels: labels, Date().timeIntervalSince1970.rounded()),
                     MetricSample("pgcellar_backups_kept", labels: labels, Double(plan.kept.count)),
-                ])
+                ], database: database)
             }
             if json {
                 printJSON([
@@ -136,7 +136,8 @@ struct PruneRun {
             }
         } catch {
             if !dryRun {
-                metrics.record([MetricSample("pgcellar_prune_last_failure_timestamp_seconds", labels: labels, Date().timeIntervalSince1970.rounded())])
+                metrics.record([MetricSample("pgcellar_prune_last_failure_timestamp_seconds", labels: labels, Date().timeIntervalSince1970.rounded())],
+                               database: database)
             }
             throw error
         }

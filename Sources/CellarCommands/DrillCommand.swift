@@ -18,8 +18,11 @@ public struct DrillCommand: ParsableCommand {
         Exit status: 0 when everything matches, 1 when anything differs or the drill cannot run, 64 for bad arguments. See docs/drill.md.
         """)
 
-    @Argument(help: ArgumentHelp("The export; - for standard input (spooled to a temporary file first).", valueName: "FILE"))
+    @Argument(help: ArgumentHelp("The export; - for standard input (spooled to a temporary file first); repo:latest, repo:<id> or repo:<database>@latest with -c (the result is recorded beside the backup).", valueName: "FILE"))
     public var file: String
+
+    @OptionGroup public var repositoryOptions: RepositoryReferenceOptions
+    @OptionGroup public var identity: IdentityOptions
 
     @Option(name: .customLong("server"), help: ArgumentHelp(
         "The maintenance connection of the server where the scratch database is made: a conninfo string, postgresql:// URI or database name. TLS is required unless it, PGSSLMODE or a service names an sslmode. No passwords here: use ~/.pgpass, PGPASSFILE or PGPASSWORD.",
@@ -47,6 +50,7 @@ public struct DrillCommand: ParsableCommand {
 
     public func validate() throws {
         try checkConnectionArgument(server, option: "--server")
+        try repositoryOptions.check(file)
         guard (1...64).contains(jobs) else { throw ValidationError("-j/--jobs must be between 1 and 64") }
         if let name {
             if name.isEmpty { throw ValidationError("--name is empty") }
@@ -76,20 +80,37 @@ public struct DrillCommand: ParsableCommand {
         driller.scratchCreated = { scratch.database = $0 }
 
         let report: DrillReport
+        var backup: (repository: BackupRepository, backup: StoredBackup)?
         do {
-            let spool = file == "-" ? try Self.spoolStandardInput() : nil
-            defer { if let spool { try? FileManager.default.removeItem(atPath: spool) } }
-            report = try driller.run(archivePath: spool ?? file)
+            let source: any RandomAccessSource
+            if RepositorySource.isReference(file) {
+                let (repository, stored) = try repositoryOptions.find(file)
+                backup = (repository, stored)
+                source = try RepositorySource.open(stored, in: repository, decrypt: try identity.backupDecryptor())
+            } else {
+                let spool = file == "-" ? try Self.spoolStandardInput() : nil
+                // Removed once opened: the open descriptor keeps it readable.
+                defer { if let spool { try? FileManager.default.removeItem(atPath: spool) } }
+                // An age file is decrypted; a plain file is read as it is.
+                guard case .randomAccess(let input) = try identity.openArchive(spool ?? file) else {
+                    throw DrillError("\(file) cannot be read at random offsets")
+                }
+                source = input
+            }
+            report = try driller.run(source: source, name: file)
         } catch {
             // A drill that cannot start is a failed drill for the alerts too.
-            var failed = DrillReport(archive: file, sourceDatabase: (try? ArchiveReader(path: file))?.header.database.name ?? "unknown",
+            let database = backup?.backup.manifest.database ?? (try? ArchiveReader(path: file))?.header.database.name ?? "unknown"
+            var failed = DrillReport(archive: file, sourceDatabase: database,
                                      snapshotTakenAt: "", server: "", scratchDatabase: name ?? "")
             failed.failure = "\(error)"
             writeMetrics(failed)
+            if let backup { record(failed, in: backup) }
             if output.json { printJSON(["ok": false, "error": "\(error)"] as [String: Any]) }
             Diagnostics.printError("pgcellar: drill: \(error)")
             throw ExitCode.failure
         }
+        if let backup { record(report, in: backup) }
         guard writeMetrics(report) else { throw ExitCode.failure }
         if output.json {
             printJSON(Self.json(report))
@@ -99,6 +120,18 @@ public struct DrillCommand: ParsableCommand {
             for line in report.lines() { Diagnostics.printError("pgcellar: drill: " + line) }
         }
         if !report.passed { throw ExitCode.failure }
+    }
+
+    /// Records the result beside the drilled backup's manifest, so `backups
+    /// list` shows it; a failure to record is a warning, not a failed drill.
+    private func record(_ report: DrillReport, in backup: (repository: BackupRepository, backup: StoredBackup)) {
+        let record = DrillRecord(drilledAt: Date(), passed: report.passed,
+                                 mismatches: report.mismatches.map { "\($0)" } + (report.failure.map { [$0] } ?? []))
+        do {
+            try backup.repository.recordDrill(record, for: backup.backup)
+        } catch {
+            Diagnostics.printError("pgcellar: drill: warning: cannot record the result beside backup \(backup.backup.manifest.id): \(error)")
+        }
     }
 
     /// Writes `--metrics-file`, if asked; false (with the reason on stderr) when it cannot.

@@ -22,9 +22,42 @@ public struct RepositoryReferenceOptions: ParsableArguments {
         }
     }
 
-    /// The archive of the backup `file` names.
-    func archive(_ file: String) throws -> any RandomAccessSource {
+    /// The backup `file` names and the repository that holds it.
+    func find(_ file: String) throws -> (BackupRepository, StoredBackup) {
         guard let config else { throw ValidationError("\(file) needs -c FILE") }
-        return try RepositorySource.resolve(file, config: loadConfig(config))
+        return try RepositorySource.find(file, config: loadConfig(config))
+    }
+
+    /// The archive of the backup `file` names, decrypted with the
+    /// identities of `--identity` (or PGCELLAR_AGE_IDENTITY_FILE) when the
+    /// backup is encrypted.
+    ///
+    /// - Throws: ``BackupError`` naming the recipient fingerprints when the
+    ///   backup is encrypted and no identity was given; ``AgeError`` naming
+    ///   them when no identity given matches.
+    func archive(_ file: String, identity: IdentityOptions) throws -> any RandomAccessSource {
+        let (repository, backup) = try find(file)
+        return try RepositorySource.open(backup, in: repository, decrypt: try identity.backupDecryptor())
+    }
+}
+
+extension RepositoryReferenceOptions {
+    /// The stored object of the backup `file` names, as it is in the store
+    /// (ciphertext when encrypted): for readers that decrypt as they stream.
+    func storedArchive(_ file: String) throws -> any RandomAccessSource {
+        let (repository, backup) = try find(file)
+        return try repository.store.open(key: backup.manifest.archiveKey)
+    }
+}
+
+extension IdentityOptions {
+    /// Decrypts an encrypted backup with the identities given; nil when none
+    /// was given, so the backup's own message names the fingerprints needed.
+    func backupDecryptor() throws -> RepositorySource.Decryptor? {
+        let identities = try identities()
+        guard !identities.isEmpty else { return nil }
+        return { stored, manifest in
+            try AgeDecryptingSource(source: stored, identities: identities, recipientFingerprints: manifest.recipientFingerprints)
+        }
     }
 }

@@ -69,10 +69,10 @@ public struct RotateCommand: ParsableCommand {
                 if !dryRun { Diagnostics.printError("pgcellar: " + result.auditLine(actor: rotator.actor, at: Date())) }
             }
         } catch {
-            if !dryRun { metrics.record(RotationMetrics.failure(config: config, roles: roles)) }
+            if !dryRun { metrics.record(RotationMetrics.failure(config: config, roles: roles), database: config.database.name) }
             throw error
         }
-        if !dryRun { metrics.record(RotationMetrics.samples(results, database: config.database.name)) }
+        if !dryRun { metrics.record(RotationMetrics.samples(results, database: config.database.name), database: config.database.name) }
 
         if output.json {
             printJSON([

@@ -44,9 +44,11 @@ public struct VerifyCommand: ParsableCommand {
                 report = try ArchiveVerifier.verify(input, deep: deep)
             case .randomAccess(let input as AgeDecryptingSource):
                 // Decrypting in order, each chunk once, beats random access here.
+                let ciphertext: ByteSource = RepositorySource.isReference(file)
+                    ? RandomAccessByteSource(try repositoryOptions.storedArchive(file))
+                    : try FileDescriptorInput(path: file)
                 report = try ArchiveVerifier.verify(
-                    AgeDecryptingStream(source: try FileDescriptorInput(path: file), name: input.name,
-                                        identities: try identity.identities()),
+                    AgeDecryptingStream(source: ciphertext, name: input.name, identities: try identity.identities()),
                     deep: deep)
             case let input:
                 report = try ArchiveVerifier.verify(try input.sequential(), deep: deep)

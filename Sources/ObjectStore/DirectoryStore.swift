@@ -106,7 +106,35 @@ public struct DirectoryStore: ObjectStore {
             removed += 1
             removeEmptyDirectories(from: directoryPart(of: file.info.key))
         }
+        removeStaleEmptyDirectories(directoryPart(of: prefix), cutoff: cutoff)
         return removed
+    }
+
+    /// Removes the empty directories under `directory` (a key prefix) last
+    /// changed before `cutoff`: what an upload killed between creating its
+    /// directory and its temporary file leaves. A younger one may be a
+    /// concurrent upload's, about to receive its file, and stays.
+    private func removeStaleEmptyDirectories(_ directory: String, cutoff: Date) {
+        let path = directory.isEmpty ? root : root + "/" + directory
+        guard let handle = opendir(path) else { return }
+        var children: [String] = []
+        var empty = true
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            empty = false
+            let key = directory.isEmpty ? name : directory + "/" + name
+            var info = stat()
+            if lstat(root + "/" + key, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR { children.append(key) }
+        }
+        closedir(handle)
+        for child in children { removeStaleEmptyDirectories(child, cutoff: cutoff) }
+        var info = stat()
+        guard empty, !directory.isEmpty, lstat(path, &info) == 0,
+              Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec)) < cutoff else { return }
+        _ = rmdir(path)
     }
 
     // MARK: - Keys and paths

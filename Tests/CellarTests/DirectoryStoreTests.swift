@@ -97,4 +97,18 @@ struct DirectoryStoreTests {
         try fresh.finish()
         #expect(try store.list(prefix: "db/").map(\.key) == ["db/done/archive", "db/new/archive"])
     }
+
+    @Test("the sweep removes empty directories a killed upload left once they are old; a fresh one stays")
+    func sweepEmptyDirectories() throws {
+        let store = DirectoryStore(root: root)
+        try store.put(key: "db/kept/archive", bytes: [1])
+        try FileManager.default.createDirectory(atPath: root + "/db/killed", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/db/starting", withIntermediateDirectories: true)
+        age(root + "/db/killed", by: 2 * 86_400)
+
+        #expect(try store.sweepIncompleteUploads(prefix: "", olderThan: .seconds(86_400)) == 0)
+        #expect(!isDirectory(root + "/db/killed"))
+        #expect(isDirectory(root + "/db/starting"), "a directory made a moment ago may be a running upload's")
+        #expect(try store.list(prefix: "").map(\.key) == ["db/kept/archive"])
+    }
 }

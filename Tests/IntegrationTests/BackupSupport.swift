@@ -31,22 +31,25 @@ struct BackupFixture {
     }
 
     /// Writes the configuration, with `extra` lines inside `repository:`.
-    func writeConfig(port: String = TestServer.port, repositoryLines: [String] = []) throws {
+    ///
+    /// - Parameter location: The repository's location line; the directory
+    ///   `repo` beside the configuration by default.
+    func writeConfig(port: String = TestServer.port, location: String = "path: repo", repositoryLines: [String] = []) throws {
         let yaml = """
             cluster: {host: \(TestServer.host), port: \(port), user: postgres, sslmode: require}
             database: {name: \(database), owner: \(database)_owner}
             roles:
               - {name: \(database)_owner, profile: owner, secret: {name: owner, namespace: test, file: owner.secret.yaml}}
             repository:
-              path: repo
+              \(location)
             \(repositoryLines.map { "  " + $0 }.joined(separator: "\n"))
 
             """
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    func pgcellar(_ arguments: [String]) throws -> Pgcellar.Output {
-        try Pgcellar.run(arguments)
+    func pgcellar(_ arguments: [String], environment: [String: String] = [:]) throws -> Pgcellar.Output {
+        try Pgcellar.run(arguments, environment: environment)
     }
 
     /// `backups list --json`, parsed.
@@ -70,8 +73,10 @@ struct BackupFixture {
     /// leftover is by the time the next day's backup runs.
     func ageRepository() throws {
         let old = Date().addingTimeInterval(-2 * 86_400)
-        for file in repositoryFiles() {
-            try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: repository + "/" + file)
+        // Directories too: a backup killed right after making its directory leaves it empty.
+        let all = FileManager.default.enumerator(atPath: repository)?.allObjects as? [String] ?? []
+        for path in all {
+            try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: repository + "/" + path)
         }
     }
 

@@ -110,16 +110,6 @@ struct BackupTests {
         #expect(try fixture.listed().count == 1)
     }
 
-    @Test("encryption configured but not built in: refused, nothing written")
-    func encryptionRefused() throws {
-        let fixture = try BackupFixture(prefix: "bk_enc", rows: 10)
-        defer { fixture.cleanUp() }
-        try fixture.writeConfig(repositoryLines: ["encryption: {recipients: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p], required: true}"])
-        let run = try fixture.pgcellar(["backup", "-c", fixture.configPath])
-        #expect(run.status == 1 && run.stderr.contains("refusing to write the backup in plaintext"), "\(run.stderr)")
-        #expect(fixture.repositoryFiles().isEmpty)
-    }
-
     @Test("SIGKILL at random points in 10 backups never lists a partial backup; the next prune cleans up")
     func killedBackups() throws {
         let fixture = try BackupFixture(prefix: "bk_kill", rows: 60_000)

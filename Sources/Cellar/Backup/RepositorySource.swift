@@ -16,9 +16,25 @@ public enum StoreFactory {
         case .path(let path):
             return DirectoryStore(root: config.resolvedPath(path))
         case .s3(let location):
-            // The S3 store (module ObjectStore, S3Store) plugs in here.
-            throw BackupError("\(config.source): repository.s3 (\(location.endpoint), bucket \(location.bucket)) is not supported by this build; use repository.path")
+            return try s3Store(location, config: config)
         }
+    }
+
+    /// The bucket `repository.s3` names, with the credentials AWS tools
+    /// would use: the file `credentialsFile` names (relative to the
+    /// configuration's directory) when set, else `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, else
+    /// `AWS_SHARED_CREDENTIALS_FILE` or `~/.aws/credentials`.
+    ///
+    /// - Important: The secret key reaches only the signer; no message names it.
+    static func s3Store(_ location: S3Location, config: PgcellarConfig,
+                        environment: [String: String] = ProcessInfo.processInfo.environment) throws -> S3Store {
+        let (credentials, _) = try S3Credentials.resolve(environment: environment,
+                                                         file: location.credentialsFile.map(config.resolvedPath))
+        let configuration = S3Configuration(
+            endpoint: location.endpoint, bucket: location.bucket, prefix: location.prefix, region: location.region,
+            forcePathStyle: location.forcePathStyle, caBundle: location.caBundle.map(config.resolvedPath))
+        return try S3Store(configuration: configuration, credentials: credentials)
     }
 
     /// The backups of the configuration's repository.

@@ -39,8 +39,17 @@ public struct Driller: Sendable {
     ///   start: an unreadable archive, no connection, roles missing under
     ///   ``DrillOptions/requireRoles``, a name already taken.
     public func run(archivePath: String) throws -> DrillReport {
+        try run(source: try FileDescriptorInput(path: archivePath), name: archivePath)
+    }
+
+    /// Runs the drill on an archive read through any random-access source:
+    /// a decrypting view of an age file, a backup in a repository.
+    ///
+    /// - Parameter name: How the archive is named in the report and messages
+    ///   (a path, `repo:latest`).
+    public func run(source: any RandomAccessSource, name archivePath: String) throws -> DrillReport {
         let started = Date()
-        let archive = try ArchiveReader(path: archivePath)
+        let archive = try ArchiveReader(source: source)
         let header = archive.header
         if header.options.dataOnly {
             throw DrillError("\(archivePath) holds rows only (exported with --data-only): a drill restores into a new database and needs the schema; drill a full export")
@@ -90,7 +99,7 @@ public struct Driller: Sendable {
                 restorer.databaseCreated = { scratch.created($0) }
                 scratch.restoreStarting()
                 logger.info("restoring \(archivePath) into scratch database \(scratchName) on \(endpoint)")
-                _ = try restorer.restore(from: .file(archivePath))
+                _ = try restorer.restore(from: .randomAccess(source))
             }
             report.scratchOID = scratch.created?.oid
             let connection = try scratchTarget.connect(logger: logger)

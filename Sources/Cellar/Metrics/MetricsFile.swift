@@ -103,7 +103,8 @@ public enum MetricsFile {
         return parse(String(decoding: data, as: UTF8.self))
     }
 
-    static func parse(_ text: String) -> [MetricSample] {
+    /// The samples of a text exposition (a metrics file, a push).
+    public static func parse(_ text: String) -> [MetricSample] {
         text.split(separator: "\n").compactMap { line in
             guard !line.hasPrefix("#"), let space = line.lastIndex(of: " "),
                   let value = Double(line[line.index(after: space)...]) else { return nil }
