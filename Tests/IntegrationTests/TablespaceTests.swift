@@ -255,6 +255,19 @@ struct TablespaceTests {
         #expect(output.status == 0, "\(output.stderr)")
         #expect(try Self.tablespaces(ignoring) == ["kept": "", "kept_pkey": "", "kept_v": ""])
 
+        // From standard input: the header says which tablespaces the stream will need.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: archive))
+        let streamed = TestServer.uniqueName("pgc_ts_stream")
+        defer { dropDatabase(streamed) }
+        let streamRefused = try Pgcellar.run(["restore", "-", "--create", "-d", "\(try TestServer.dsn()) dbname=\(streamed)"], stdin: bytes)
+        #expect(streamRefused.status == 1)
+        #expect(streamRefused.stderr.contains("create them, or restore with --no-tablespaces"), "\(streamRefused.stderr)")
+        #expect(!(try databaseExists(streamed)))
+        let streamIgnoring = try Pgcellar.run(["restore", "-", "--create", "-j", "2", "--no-tablespaces", "-d", "\(try TestServer.dsn()) dbname=\(streamed)"],
+                                              stdin: bytes)
+        #expect(streamIgnoring.status == 0, "\(streamIgnoring.stderr)")
+        #expect(try Self.tablespaces(streamed) == ["kept": "", "kept_pkey": "", "kept_v": ""])
+
         let drill = try Pgcellar.run(["drill", archive, "--server", try TestServer.dsn(), "--json"])
         #expect(drill.status == 0, "\(drill.stderr)\n\(drill.stdout)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(drill.stdout.utf8)) as? [String: Any])
