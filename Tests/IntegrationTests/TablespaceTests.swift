@@ -46,8 +46,8 @@ struct TablespaceTests {
         return try body(created.map(\.name))
     }
 
-    /// A table in `fast`, its primary key's index in `fast` and a unique
-    /// constraint's in `slow`, an index in `slow`; a partitioned table in
+    /// A table in `fast`, its primary key's index in `fast` and a unique and
+    /// an exclusion constraint's in `slow`, an index in `slow`; a partitioned table in
     /// `fast` with a partition in `slow`, one inheriting `fast` and one in
     /// the default, and a partitioned index in `slow`; a materialized view
     /// in `slow`.
@@ -56,6 +56,7 @@ struct TablespaceTests {
         return """
             CREATE TABLE items (id int PRIMARY KEY USING INDEX TABLESPACE \(fast), code text, note text) TABLESPACE \(fast);
             ALTER TABLE items ADD CONSTRAINT items_code_key UNIQUE (code) USING INDEX TABLESPACE \(slow);
+            ALTER TABLE items ADD CONSTRAINT items_id_excl EXCLUDE USING btree (id WITH =) USING INDEX TABLESPACE \(slow);
             CREATE INDEX items_note ON items (note) TABLESPACE \(slow);
             CREATE INDEX items_plain ON items (note, code);
             INSERT INTO items SELECT g, 'c' || g, 'n' || (g % 7) FROM generate_series(1, 200) g;
@@ -110,7 +111,7 @@ struct TablespaceTests {
                 let expected = try Self.tablespaces(source)
                 // What the fixture made, so that the comparisons below cannot pass vacuously.
                 #expect(expected["items"] == fast && expected["items_pkey"] == fast && expected["items_code_key"] == slow)
-                #expect(expected["items_note"] == slow && expected["items_plain"] == "")
+                #expect(expected["items_note"] == slow && expected["items_plain"] == "" && expected["items_id_excl"] == slow)
                 #expect(expected["events"] == fast && expected["events_2025"] == slow && expected["events_2026"] == fast)
                 #expect(expected["events_other"] == "" && expected["events_at"] == slow && expected["item_notes"] == slow)
 
