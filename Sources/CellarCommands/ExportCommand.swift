@@ -58,6 +58,9 @@ public struct ExportCommand: ParsableCommand {
     @Flag(name: .customLong("exclude-unsupported"), help: "Leave out objects the exporter does not support, with a warning each, instead of failing.")
     public var excludeUnsupported = false
 
+    @Flag(name: .customLong("no-tablespaces"), help: "Record no tablespace assignments: a restore creates everything in its database's default tablespace.")
+    public var noTablespaces = false
+
     @Option(name: .customLong("chunk-size"), help: ArgumentHelp(
         "Uncompressed size of each table-data chunk, e.g. 2M or 512K.", valueName: "SIZE"))
     public var chunkSize = "2M"
@@ -112,7 +115,8 @@ public struct ExportCommand: ParsableCommand {
         let options = ExportOptions(
             target: target, jobs: jobs, level: level,
             selection: ExportSelection(tables: tables, excludedTables: excludedTables, schemas: schemas,
-                                       schemaOnly: schemaOnly, dataOnly: dataOnly, excludeUnsupported: excludeUnsupported),
+                                       schemaOnly: schemaOnly, dataOnly: dataOnly, excludeUnsupported: excludeUnsupported,
+                                       noTablespaces: noTablespaces),
             chunkSize: Self.parseSize(chunkSize) ?? 2 << 20)
         let progress: ExportProgressObserver? = (!outputOptions.quiet && Diagnostics.stderrIsTerminal) ? TerminalProgress() : nil
         let exporter = Exporter(options: options, logger: logger, progress: progress)

@@ -41,6 +41,9 @@ public struct RestoreCommand: ParsableCommand {
     @Flag(name: [.customShort("x"), .customLong("no-privileges")], help: "Do not restore privileges (GRANT/REVOKE).")
     public var noPrivileges = false
 
+    @Flag(name: .customLong("no-tablespaces"), help: "Ignore the archive's tablespace assignments: create everything in the target database's default tablespace.")
+    public var noTablespaces = false
+
     @Flag(name: [.customShort("s"), .customLong("schema-only")], help: "Restore the schema, no rows.")
     public var schemaOnly = false
 
@@ -82,6 +85,7 @@ public struct RestoreCommand: ParsableCommand {
         options.owner = owner
         options.noOwner = noOwner
         options.noPrivileges = noPrivileges
+        options.noTablespaces = noTablespaces
         options.schemaOnly = schemaOnly
         options.tables = tables
         options.schemas = schemas

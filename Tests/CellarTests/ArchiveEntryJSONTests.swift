@@ -22,6 +22,7 @@ struct ArchiveEntryJSONTests {
             entry.sha256 = index == 1 ? "not hex \(text)" : String(repeating: "0123456789abcdef", count: 4)
             if index % 2 == 1 { entry.offset = 1 << 40 }
             if index % 3 == 1 { entry.blockOffset = 0 }
+            if index % 3 == 2 { entry.tablespace = text }
             if index % 2 == 0 {
                 entry.data = .init(tableSchema: text, tableName: text + "t", copyStatement: "COPY \(text) FROM stdin;", chunk: index,
                                    chunkCount: index % 4 == 0 ? nil : 9, rows: Int.max - index,

@@ -32,6 +32,7 @@ extension ArchiveEntry {
         if let schema { writer.string("schema", schema, &out) }
         writer.string("section", section.rawValue, &out)
         writer.string("sha256", sha256, &out)
+        if let tablespace { writer.string("tablespace", tablespace, &out) }
         writer.number("uncompressedSize", uncompressedSize, &out)
         writer.close(&out)
     }
@@ -40,7 +41,7 @@ extension ArchiveEntry {
     /// them with the type's, so a new property cannot be silently dropped.
     static let jsonStoredProperties = [
         "id", "kind", "section", "schema", "name", "owner", "dependencies", "dataStorage", "uncompressedSize",
-        "compressedSize", "digest", "offset", "blockOffset",
+        "compressedSize", "digest", "offset", "blockOffset", "tablespace",
     ]
 
     /// A JSON array of entries, as `JSONEncoder.archive.encode(entries)`.

@@ -31,6 +31,11 @@ public struct ArchiveHeader: Codable, Sendable, Equatable {
     /// TimeZone, bytea_output, ...), so that a reader can read restored rows
     /// back in the same text; nil in older archives.
     public var copySettings: [SessionSetting]?
+    /// Every tablespace the archive names (its entries' `tablespace` and
+    /// the database's own), sorted, so that a restore can check they exist
+    /// before it writes anything, even when it reads a stream; nil or empty
+    /// when it names none.
+    public var tablespaces: [String]?
 
     public init(producer: String, snapshotTakenAt: String, snapshotID: String? = nil,
                 server: Server, database: Database, roles: [Role] = [], options: Options = Options(),
@@ -115,11 +120,17 @@ public struct ArchiveHeader: Codable, Sendable, Equatable {
         /// (`REVOKE ALL ON DATABASE name FROM PUBLIC;`, `GRANT CONNECT ON DATABASE name TO app;`);
         /// empty for the default privileges.
         public var grants: [String]
+        /// The database's default tablespace (`pg_database.dattablespace`)
+        /// when it is not `pg_default`: `restore --create` makes the new
+        /// database there (`CREATE DATABASE ... TABLESPACE`), as pg_dump
+        /// --create. nil for `pg_default`, with `export --no-tablespaces`,
+        /// and in older archives.
+        public var tablespace: String?
 
         public init(name: String, owner: String, encoding: String, collate: String, ctype: String,
                     localeProvider: String, iculocale: String? = nil, connectionLimit: Int = -1,
                     comment: String? = nil, privileges: [Privilege]? = nil, settingValues: [Setting] = [],
-                    settings: [String] = [], grants: [String] = []) {
+                    settings: [String] = [], grants: [String] = [], tablespace: String? = nil) {
             self.name = name
             self.owner = owner
             self.encoding = encoding
@@ -133,6 +144,7 @@ public struct ArchiveHeader: Codable, Sendable, Equatable {
             self.settingValues = settingValues
             self.settings = settings
             self.grants = grants
+            self.tablespace = tablespace
         }
     }
 
@@ -253,9 +265,16 @@ public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
     /// version 2); nil when the entry is its frame's whole content.
     /// `compressedSize` is then the size of the whole block frame.
     public var blockOffset: UInt64?
+    /// The tablespace the object is created in (pg_dump's TOC `tablespace`),
+    /// for tables, partitioned tables, materialized views, indexes and the
+    /// constraints that own an index; nil for the database's default and for
+    /// every other kind, and in archives written before tablespaces were
+    /// recorded. The entry's SQL then begins with `SET default_tablespace`
+    /// and ends by setting it back (``TablespaceSelection``).
+    public var tablespace: String?
 
     public init(id: Int, kind: Kind, section: Section, schema: String? = nil, name: String,
-                owner: String? = nil, dependencies: [Int] = [], data: DataInfo? = nil) {
+                owner: String? = nil, dependencies: [Int] = [], data: DataInfo? = nil, tablespace: String? = nil) {
         self.id = id
         self.kind = kind
         self.section = section
@@ -269,10 +288,11 @@ public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
         self.digest = EntryDigest(hex: "")
         self.offset = nil
         self.blockOffset = nil
+        self.tablespace = tablespace
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, kind, section, schema, name, owner, dependencies, data, uncompressedSize, compressedSize, sha256, offset, blockOffset
+        case id, kind, section, schema, name, owner, dependencies, data, uncompressedSize, compressedSize, sha256, offset, blockOffset, tablespace
     }
 
     public init(from decoder: Decoder) throws {
@@ -290,6 +310,7 @@ public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
         digest = EntryDigest(hex: try container.decode(String.self, forKey: .sha256))
         offset = try container.decodeIfPresent(UInt64.self, forKey: .offset)
         blockOffset = try container.decodeIfPresent(UInt64.self, forKey: .blockOffset)
+        tablespace = try container.decodeIfPresent(String.self, forKey: .tablespace)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -307,6 +328,7 @@ public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
         try container.encode(sha256, forKey: .sha256)
         try container.encodeIfPresent(offset, forKey: .offset)
         try container.encodeIfPresent(blockOffset, forKey: .blockOffset)
+        try container.encodeIfPresent(tablespace, forKey: .tablespace)
     }
 
     /// Holds a ``DataInfo`` out of line; compared and hashed by value.

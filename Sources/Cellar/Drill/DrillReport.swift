@@ -65,6 +65,10 @@ public struct DrillReport: Codable, Sendable {
     /// ignored them.
     public var rolesMissing: [String] = []
     public var ownersAndPrivilegesSkipped: Bool { !rolesMissing.isEmpty }
+    /// Tablespaces the archive names that the drill server lacks: the
+    /// restore ran with `--no-tablespaces` and the schema comparison
+    /// ignored tablespaces.
+    public var tablespacesMissing: [String] = []
     /// Whether tables were compared by row digest; when false, ``digestNote`` says why.
     public var digestsCompared = false
     public var digestNote: String?
@@ -105,6 +109,9 @@ public struct DrillReport: Codable, Sendable {
         if let failure { lines.append("failed: \(failure)") }
         if !rolesMissing.isEmpty {
             lines.append("roles missing on the server: \(rolesMissing.joined(separator: ", ")); restored with --no-owner --no-privileges, so owners and privileges were not compared")
+        }
+        if !tablespacesMissing.isEmpty {
+            lines.append("tablespaces missing on the server: \(tablespacesMissing.joined(separator: ", ")); restored with --no-tablespaces, so tablespaces were not compared")
         }
         if let digestNote { lines.append(digestNote) }
         let phaseText = phases.map { String(format: "%@ %.1fs", $0.name, $0.seconds) }.joined(separator: ", ")

@@ -58,6 +58,7 @@ public struct Driller: Sendable {
         let endpoint = "\(maintenance.user)@\(maintenance.host):\(maintenance.port)"
         let scratchName = options.name ?? ScratchName.make(source: header.database.name)
         let missing: [String]
+        let missingTablespaces: [String]
         do {
             defer { maintenance.close() }
             if let problem = ScratchName.problem(scratchName, source: header.database.name) { throw DrillError(problem) }
@@ -65,6 +66,7 @@ public struct Driller: Sendable {
                 throw DrillError("database \(scratchName) already exists on \(endpoint); a drill restores into a new database (choose another --name)")
             }
             missing = try Self.missingRoles(header.roles.map(\.name), on: maintenance)
+            missingTablespaces = try Restorer.missingTablespaces(header.tablespaces ?? [], on: maintenance)
         }
         if !missing.isEmpty && options.requireRoles {
             throw DrillError("the archive references roles that do not exist on \(endpoint): \(missing.joined(separator: ", ")); the drill cannot restore ownership and privileges as they were (create the roles there, or drill without --require-roles to restore without owners and privileges)")
@@ -75,6 +77,10 @@ public struct Driller: Sendable {
         report.rolesMissing = missing
         if !missing.isEmpty {
             logger.warning("roles \(missing.joined(separator: ", ")) do not exist on \(endpoint): restoring without owners and privileges (--require-roles refuses instead)")
+        }
+        report.tablespacesMissing = missingTablespaces
+        if !missingTablespaces.isEmpty {
+            logger.warning("tablespaces \(missingTablespaces.joined(separator: ", ")) do not exist on \(endpoint): restoring with --no-tablespaces, everything in the scratch database's default tablespace")
         }
         let scratch = ScratchDatabase(server: options.server, logger: logger)
         scratchCreated?(scratch)
@@ -95,6 +101,7 @@ public struct Driller: Sendable {
                 restoreOptions.keepOnError = true
                 restoreOptions.noOwner = !missing.isEmpty
                 restoreOptions.noPrivileges = !missing.isEmpty
+                restoreOptions.noTablespaces = !missingTablespaces.isEmpty
                 var restorer = Restorer(options: restoreOptions, logger: logger)
                 restorer.databaseCreated = { scratch.created($0) }
                 scratch.restoreStarting()
@@ -111,7 +118,8 @@ public struct Driller: Sendable {
                 try LargeObjectProof(archive: archive, logger: logger).run(on: connection, into: &report)
             }
             try phase("schema") {
-                try SchemaProof(header: header, archive: archive, ignoreOwnership: !missing.isEmpty, scratchName: scratchName, logger: logger)
+                try SchemaProof(header: header, archive: archive, ignoreOwnership: !missing.isEmpty,
+                            ignoreTablespaces: !missingTablespaces.isEmpty, scratchName: scratchName, logger: logger)
                     .run(on: connection, into: &report)
             }
         } catch {

@@ -21,6 +21,9 @@ struct SchemaProof {
     let archive: ArchiveReader
     /// Owners and privileges were not restored: leave them out on both sides.
     let ignoreOwnership: Bool
+    /// Tablespaces were not restored (`--no-tablespaces`): compare the
+    /// statements without them.
+    let ignoreTablespaces: Bool
     let scratchName: String
     let logger: Logger
 
@@ -38,7 +41,9 @@ struct SchemaProof {
         var objects: [Key: [String]] = [:]
         for entry in archive.entries where compared(entry.kind) {
             let key = Key(kind: entry.kind.rawValue, schema: entry.schema ?? "", name: entry.name)
-            objects[key, default: []].append(Self.normalized(try archive.sql(entry)))
+            let statements = TablespaceSelection.statements(of: try archive.sql(entry), in: entry.tablespace)
+            let sql = try TablespaceSelection.wrap(statements, in: ignoreTablespaces ? nil : entry.tablespace)
+            objects[key, default: []].append(Self.normalized(sql))
         }
         return objects.mapValues { $0.sorted() }
     }
@@ -59,7 +64,8 @@ struct SchemaProof {
         var objects: [Key: [String]] = [:]
         for object in catalog.objects where compared(object.kind) {
             let key = Key(kind: object.kind.rawValue, schema: object.schema ?? "", name: object.name.replacingOccurrences(of: scratchName, with: header.database.name))
-            let sql = object.sql.replacingOccurrences(of: scratchName, with: header.database.name)
+            let statements = object.sql.replacingOccurrences(of: scratchName, with: header.database.name)
+            let sql = try TablespaceSelection.wrap(statements, in: ignoreTablespaces ? nil : object.tablespace)
             objects[key, default: []].append(Self.normalized(sql))
         }
         return objects.mapValues { $0.sorted() }

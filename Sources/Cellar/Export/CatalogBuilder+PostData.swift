@@ -40,7 +40,8 @@ extension CatalogBuilder {
         var sql = "ALTER TABLE \(only)\(constraint.relation)\n    ADD CONSTRAINT \(constraint.qname) \(constraint.definition);\n"
         if constraint.type != "f", let index = indexOptions[constraint.indexOid] { sql += try Self.indexOptionStatements(index) }
         add(DumpObject(key: key, kind: kind, schema: constraint.relationSchema, name: "\(constraint.relationName) \(constraint.name)",
-                       owner: relation.owner, section: .postData, sql: sql + "\n", dependencies: [tableKey]))
+                       owner: relation.owner, section: .postData, sql: sql + "\n", dependencies: [tableKey],
+                       tablespace: kind == .constraint ? constraint.indexTablespace : nil))
         commentable("pg_constraint", constraint.oid, CommentTarget(
             target: "CONSTRAINT \(constraint.qname) ON \(constraint.relation)", key: key, section: .postData,
             schema: constraint.relationSchema, name: "CONSTRAINT \(constraint.name) ON \(constraint.relationName)", owner: relation.owner))
@@ -75,7 +76,7 @@ extension CatalogBuilder {
         let owner = relationsByOid[index.tableOid]?.owner
         let sql = index.definition + ";\n" + (try Self.indexOptionStatements(index))
         add(DumpObject(key: key, kind: .index, schema: index.schema, name: index.name, owner: owner, section: .postData,
-                       sql: sql + "\n", dependencies: [ObjectKey(catalog: "pg_class", oid: index.tableOid)]))
+                       sql: sql + "\n", dependencies: [ObjectKey(catalog: "pg_class", oid: index.tableOid)], tablespace: index.tablespace))
         commentable("pg_class", index.oid, CommentTarget(target: "INDEX \(index.qname)", key: key, section: .postData,
                                                          schema: index.schema, name: "INDEX \(index.name)", owner: owner))
     }

@@ -154,7 +154,7 @@ extension CatalogBuilder {
             }
         }
         add(DumpObject(key: key, kind: keyword, schema: relation.schema, name: relation.name, owner: relation.owner,
-                       section: .preData, sql: sql + extra + "\n"))
+                       section: .preData, sql: sql + extra + "\n", tablespace: relation.tablespace))
         if relation.ispartition, let parent = relation.parents?.first, let parentOid = relation.parentOids?.first, let bound = relation.partbound {
             add(DumpObject(key: key.with(part: "attach"), kind: .tableAttach, schema: relation.schema, name: relation.name,
                            owner: relation.owner, section: .preData,

@@ -99,6 +99,8 @@ struct CatalogBuilder {
     mutating func add(_ object: DumpObject) {
         positions[object.key] = objects.count
         objects.append(object)
+        // --no-tablespaces: everything in the restoring database's default.
+        if selection.noTablespaces { objects[objects.count - 1].tablespace = nil }
     }
 
     func added(_ key: ObjectKey) -> Bool { positions[key] != nil }

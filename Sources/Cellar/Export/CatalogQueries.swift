@@ -36,6 +36,12 @@ enum CatalogQueries {
         "SELECT pg_catalog.row_to_json(x)::text AS row FROM (\(select)) x"
     }
 
+    /// The name of the tablespace a `reltablespace`-like column holds; NULL
+    /// for 0, the database's default.
+    static func tablespace(of column: String) -> String {
+        "(SELECT ts.spcname FROM pg_catalog.pg_tablespace ts WHERE ts.oid = \(column))"
+    }
+
     static func qualified(_ schema: String, _ name: String) -> String {
         "pg_catalog.quote_ident(\(schema)) || '.' || pg_catalog.quote_ident(\(name))"
     }
@@ -92,7 +98,7 @@ enum CatalogQueries {
                   FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
                   JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid) AS parents,
                (SELECT json_agg(i.inhparent::int8 ORDER BY i.inhseqno) FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) AS "parentOids",
-               c.relreplident AS replident,
+               c.relreplident AS replident, \(tablespace(of: "c.reltablespace")) AS tablespace,
                CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END AS oftype,
                \(columns(of: "c.oid")) AS columns
         FROM pg_catalog.pg_class c
@@ -128,7 +134,9 @@ enum CatalogQueries {
                coalesce(n.nspname, '') AS "relationSchema", coalesce(c.relname, '') AS "relationName",
                coalesce(c.relkind::text, '') AS "relationKind", co.contypid::int8 AS "typeOid",
                co.conislocal AS islocal, co.conparentid::int8 AS "parentOid", co.convalidated AS validated,
-               pg_catalog.pg_get_constraintdef(co.oid) AS definition, co.conindid::int8 AS "indexOid"
+               pg_catalog.pg_get_constraintdef(co.oid) AS definition, co.conindid::int8 AS "indexOid",
+               CASE WHEN co.contype IN ('p', 'u', 'x') THEN
+                 (SELECT \(tablespace(of: "ci.reltablespace")) FROM pg_catalog.pg_class ci WHERE ci.oid = co.conindid) END AS "indexTablespace"
         FROM pg_catalog.pg_constraint co
         JOIN pg_catalog.pg_namespace cn ON cn.oid = co.connamespace
         LEFT JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
@@ -143,6 +151,7 @@ enum CatalogQueries {
                pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, i.indisclustered AS clustered,
                i.indisreplident AS "replicaIdentity", co.oid::int8 AS "constraintOid",
                i.indisvalid AS valid, i.indisready AS ready, t.relkind AS "tableKind",
+               \(tablespace(of: "ic.reltablespace")) AS tablespace,
                (SELECT \(qualified("pn.nspname", "p.relname")) FROM pg_catalog.pg_inherits h
                   JOIN pg_catalog.pg_class p ON p.oid = h.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
                   WHERE h.inhrelid = i.indexrelid) AS "parentIndex",
@@ -311,14 +320,6 @@ enum CatalogQueries {
         SELECT 'rule', r.oid::int8, r.ev_class::int8 FROM pg_catalog.pg_rewrite r WHERE r.oid >= 16384 AND r.rulename = '_RETURN'
         """
 
-    /// Properties the export does not carry over, worth a warning.
-    static let lostProperties = """
-        SELECT 'tablespace of ' || c.oid::pg_catalog.regclass::text || ' (' || t.spcname || ')' AS what
-        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
-        WHERE c.reltablespace <> 0 AND c.relkind IN ('r', 'p', 'm', 'i') AND \(userSchema("n"))
-        """
-
     /// The objects with a comment or a security label, of those
     /// ``descriptions`` and ``securityLabels`` read.
     static let describedObjects = jsonRows("""
@@ -343,6 +344,7 @@ enum CatalogQueries {
 
     static let database = """
         SELECT d.oid::int8 AS oid, d.datname, pg_catalog.pg_get_userbyid(d.datdba) AS owner,
+               NULLIF(\(tablespace(of: "d.dattablespace")), 'pg_default') AS tablespace,
                pg_catalog.pg_encoding_to_char(d.encoding) AS encoding, d.datcollate, d.datctype,
                d.datconnlimit, pg_catalog.shobj_description(d.oid, 'pg_database') AS comment,
                d.datacl::text[]::text AS acltext, \(acl("d.datacl")) AS acl

@@ -63,6 +63,8 @@ struct RelationRow: Decodable {
     var parents: [String]?
     var parentOids: [UInt32]?
     var replident: String
+    /// Its tablespace; nil for the database's default.
+    var tablespace: String?
     var oftype: String?
     var columns: [ColumnRow]?
 }
@@ -108,6 +110,9 @@ struct ConstraintRow: Decodable {
     var validated: Bool
     var definition: String
     var indexOid: UInt32
+    /// The tablespace of a primary key's, unique or exclusion constraint's
+    /// index; nil for the database's default.
+    var indexTablespace: String?
 }
 
 struct IndexRow: Decodable {
@@ -130,6 +135,8 @@ struct IndexRow: Decodable {
     var ready: Bool
     /// The relkind of the indexed table.
     var tableKind: String
+    /// Its tablespace; nil for the database's default.
+    var tablespace: String?
 }
 
 struct FunctionRow: Decodable {

@@ -34,7 +34,8 @@ enum DatabaseDescription {
             privileges: privileges,
             settingValues: settings.map { .init(role: $0.role, name: $0.name, value: $0.value) },
             settings: legacySettingStatements(settings, database: name),
-            grants: try legacyGrantStatements(privileges, database: name, owner: owner))
+            grants: try legacyGrantStatements(privileges, database: name, owner: owner),
+            tablespace: try row.optionalString("tablespace"))
     }
 
     /// The database's stored settings, for everyone and per role, in

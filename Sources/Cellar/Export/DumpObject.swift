@@ -36,8 +36,17 @@ struct DumpObject {
     /// hash storage per object was most of the catalog phase's memory.
     /// `insert(_:)` below keeps it free of repeats.
     var dependencies: [ObjectKey] = []
+    /// The tablespace it is created in (a table's, a materialized view's, an
+    /// index's, a constraint's index's); nil for the database's default.
+    var tablespace: String? = nil
 
     var priority: Int { kind.sortPriority }
+
+    /// The entry's SQL in the archive: its statements, inside the selection
+    /// of its tablespace when it has one (``TablespaceSelection``).
+    var archiveSQL: String {
+        get throws { try TablespaceSelection.wrap(sql, in: tablespace) }
+    }
 }
 
 extension [ObjectKey] {

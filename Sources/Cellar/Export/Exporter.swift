@@ -105,6 +105,7 @@ public final class Exporter {
         var catalog = try SchemaCatalog.read(connection, helper: helper, selection: options.selection, logger: logger)
         logger.debug("catalog read: \(catalog.objects.count) objects, \(catalog.tables.count) tables; resident memory \(ResidentMemory.description)")
         var database = try DatabaseDescription.read(connection)
+        if options.selection.noTablespaces { database.tablespace = nil }
         if let recorded = options.recordedDatabasePrivileges {
             database.privileges = recorded
             database.grants = try DatabaseDescription.legacyGrantStatements(recorded, database: database.name, owner: database.owner)
@@ -120,6 +121,8 @@ public final class Exporter {
         let rowDigestSeed = try RowDigest.randomSeed()
         header.rowDigest = .init(seed: rowDigestSeed)
         header.copySettings = try CopyTextSettings.read(connection)
+        let tablespaces = Set(catalog.objects.compactMap(\.tablespace) + [database.tablespace].compactMap { $0 })
+        header.tablespaces = tablespaces.isEmpty ? nil : tablespaces.sorted()
 
         let writer = try ArchiveWriter(sink: sink, header: header, level: options.level)
         var ids = EntryIDs()
@@ -133,7 +136,7 @@ public final class Exporter {
         for key in order.brokenCycles { logger.debug("dependency cycle broken at \(key)") }
         for position in order.positions where catalog.objects[position].section == .preData {
             let object = catalog.objects[position]
-            try writer.append(ids.entry(for: object), sql: object.sql)
+            try writer.append(ids.entry(for: object), sql: try object.archiveSQL)
         }
         // What is left to write, in order; the pre-data's SQL, most of the
         // catalog's memory, is freed before the data phase.
@@ -157,14 +160,14 @@ public final class Exporter {
         logger.debug("data written; resident memory \(ResidentMemory.description)")
         ids = dataPhase.ids
         for object in dataObjects {
-            try writer.append(ids.entry(for: object), sql: object.sql)
+            try writer.append(ids.entry(for: object), sql: try object.archiveSQL)
         }
         _ = try LargeObjectData(connection: connection, writer: writer, chunkSize: options.chunkSize, logger: logger)
             .write(catalog.largeObjects, ids: &ids)
 
         // Post-data.
         for object in postDataObjects {
-            try writer.append(ids.entry(for: object), sql: object.sql)
+            try writer.append(ids.entry(for: object), sql: try object.archiveSQL)
         }
         // The table of contents is made from the writer's entries alone.
         (ids, dataObjects, postDataObjects) = (EntryIDs(), [], [])
@@ -326,6 +329,7 @@ struct EntryIDs {
         case .postData: .postData
         }
         return ArchiveEntry(id: id, kind: object.kind, section: section, schema: object.schema, name: object.name,
-                            owner: object.owner, dependencies: Set(object.dependencies.compactMap { byKey[$0] }).sorted())
+                            owner: object.owner, dependencies: Set(object.dependencies.compactMap { byKey[$0] }).sorted(),
+                            tablespace: object.tablespace)
     }
 }

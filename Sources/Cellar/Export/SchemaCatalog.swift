@@ -10,15 +10,20 @@ public struct ExportSelection: Sendable {
     public var schemaOnly: Bool
     public var dataOnly: Bool
     public var excludeUnsupported: Bool
+    /// Record no tablespace (`--no-tablespaces`): a restore creates every
+    /// object in its database's default.
+    public var noTablespaces: Bool
 
     public init(tables: [String] = [], excludedTables: [String] = [], schemas: [String] = [],
-                schemaOnly: Bool = false, dataOnly: Bool = false, excludeUnsupported: Bool = false) {
+                schemaOnly: Bool = false, dataOnly: Bool = false, excludeUnsupported: Bool = false,
+                noTablespaces: Bool = false) {
         self.tables = tables
         self.excludedTables = excludedTables
         self.schemas = schemas
         self.schemaOnly = schemaOnly
         self.dataOnly = dataOnly
         self.excludeUnsupported = excludeUnsupported
+        self.noTablespaces = noTablespaces
     }
 }
 
@@ -57,10 +62,6 @@ struct SchemaCatalog {
         let started = ContinuousClock.now
         let prefetch = helper.map(CatalogPrefetch.init)
         let unsupported = try readUnsupported(connection)
-        for row in try connection.query(CatalogQueries.lostProperties).rows {
-            let what = try row.string("what")
-            logger.warning("the export does not carry over the \(what); a restore uses the defaults")
-        }
         let dependencies = try readDependencies(connection)
         var catalog = SchemaCatalog()
         var exclusions = CatalogExclusions()

@@ -19,6 +19,9 @@ public struct RestoreOptions: Sendable, Equatable {
     public var noOwner = false
     /// Skip ACL and DEFAULT ACL entries (and the database's own grants).
     public var noPrivileges = false
+    /// Ignore the archive's tablespaces (`--no-tablespaces`): everything
+    /// goes to the target database's default, and `--create` names none.
+    public var noTablespaces = false
     public var schemaOnly = false
     public var dataOnly = false
     /// Restore only these tables (`name` or `schema.name`, `*` and `?`

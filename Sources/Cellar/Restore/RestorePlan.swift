@@ -347,6 +347,7 @@ public struct RestorePlan: Sendable {
             sql += " OWNER = \(try SQLQuoting.identifier(database.owner))"
         }
         if database.connectionLimit >= 0 { sql += " CONNECTION LIMIT = \(database.connectionLimit)" }
+        if !options.noTablespaces, let tablespace = database.tablespace { sql += " TABLESPACE = \(try SQLQuoting.identifier(tablespace))" }
         return sql
     }
 }

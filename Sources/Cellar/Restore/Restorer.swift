@@ -100,6 +100,7 @@ public struct Restorer: Sendable {
             let maintenance = try maintenanceConnection()
             defer { maintenance.close() }
             try checkRoles(plan, on: maintenance)
+            try checkTablespaces(plan, on: maintenance)
             if try maintenance.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", [database]).rowCount > 0 {
                 throw RestoreError("database \(database) already exists; --create makes a new one (drop it first, or restore into it without --create)")
             }
@@ -116,6 +117,7 @@ public struct Restorer: Sendable {
             let target = try options.target.connect(logger: logger)
             defer { target.close() }
             try checkRoles(plan, on: target)
+            try checkTablespaces(plan, on: target)
             if !options.dataOnly { try checkEmpty(target, database: database) }
         }
 
@@ -308,7 +310,8 @@ final class RestoreRun: @unchecked Sendable {
     // MARK: Statements
 
     /// Runs one non-data entry's SQL, naming the entry if it fails.
-    func execute(_ entry: ArchiveEntry, sql: String, on connection: Connection) throws {
+    func execute(_ entry: ArchiveEntry, sql archived: String, on connection: Connection) throws {
+        let sql = plan.statements(of: entry, sql: archived)
         guard !sql.isEmpty else { return }
         var attempt = 0
         while true {
@@ -713,7 +716,8 @@ struct StatementBatch {
     private var items: [(entry: ArchiveEntry, sql: String)] = []
     private var bytes = 0
 
-    mutating func add(_ entry: ArchiveEntry, sql: String, run: RestoreRun, on connection: Connection) throws {
+    mutating func add(_ entry: ArchiveEntry, sql archived: String, run: RestoreRun, on connection: Connection) throws {
+        let sql = run.plan.statements(of: entry, sql: archived)
         // SET ROLE must be restored after an entry that switches session
         // authorization (--owner): such an entry runs on its own.
         if run.options.owner != nil && sql.contains("SESSION AUTHORIZATION") {
