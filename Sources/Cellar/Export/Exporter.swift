@@ -155,6 +155,7 @@ public final class Exporter {
         logger.debug("pre-data written; resident memory \(ResidentMemory.description)")
         // Without tables the data phase opens no connection of its own.
         if catalog.tables.isEmpty { try options.allConnectionsOpen?() }
+        TestPause.reached("export-data")
         let data = try dataPhase.run(main: connection)
         LargeBuffers.trimFreedMemory()
         logger.debug("data written; resident memory \(ResidentMemory.description)")
@@ -233,6 +234,7 @@ public final class Exporter {
     private func beginLockedSnapshot(_ connection: Connection) throws -> (snapshot: String, takenAt: String) {
         for attempt in 1...5 {
             let tables = try exportedTables(connection)
+            if attempt == 1 { TestPause.reached("export-tables-listed") }
             try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             do {
                 for start in stride(from: 0, to: tables.count, by: 500) {

@@ -71,9 +71,10 @@ public enum RolePassword {
     ///
     /// LOCAL ends with the transaction. Only a superuser may change these
     /// settings, so for other admins this does nothing: those logs may then
-    /// hold the verifier (never the password). docs/rotation.md says what an
-    /// operator does about that: set them for the admin role once, as a
-    /// superuser (`ALTER ROLE admin SET log_min_duration_statement = -1`, ...).
+    /// hold the verifier (never the password). docs/rotation.md ("Keeping the
+    /// verifier out of the server's logs") says what an operator does about
+    /// that: set them for the admin role once, as a superuser (`ALTER ROLE
+    /// admin SET log_min_duration_statement = -1`, ...), or cluster-wide.
     public static func keepOutOfStatementLog(on connection: Connection) throws {
         guard connection.isSuperuser else { return }
         var settings = [

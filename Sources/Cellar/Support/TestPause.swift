@@ -16,18 +16,20 @@ private let testPauseContinued = Atomic<Bool>(false)
 /// `PGCELLAR_TEST_PAUSE_AT=<point>` in the environment, the process prints
 /// `pgcellar-test: paused at <point>` on stderr when it gets there and waits
 /// for a signal, so an end-to-end test can signal or SIGKILL it at exactly
-/// that step, or let it go on with SIGUSR1. Without the variable a point
-/// costs one comparison.
+/// that step, or let it go on with SIGUSR1. A comma-separated list pauses at
+/// each point named, so a test can act at two steps of one run. Without the
+/// variable a point costs one look-up.
 ///
 /// - Important: For tests only: a run that reaches its pause point hangs
 ///   until it is signalled.
 public enum TestPause {
     public static let continuedMarker = "pgcellar-test: continued at "
-    private static let pauseAt = ProcessInfo.processInfo.environment[RotationPauseHook.environmentVariable]
+    private static let pauseAt = Set((ProcessInfo.processInfo.environment[RotationPauseHook.environmentVariable] ?? "")
+        .split(separator: ",").map(String.init))
 
-    /// Reached `point`: pauses the calling thread for good when it is the one asked for.
+    /// Reached `point`: pauses the calling thread until SIGUSR1 when it is one asked for.
     public static func reached(_ point: String) {
-        guard point == pauseAt else { return }
+        guard pauseAt.contains(point) else { return }
         // The kernel may deliver SIGUSR1 to any thread, so pause() here could
         // sleep through it: the handler sets a flag that this thread polls.
         testPauseContinued.store(false, ordering: .sequentiallyConsistent)
