@@ -74,10 +74,13 @@ repository:
   ${3:-}
 YAML
 }
-s3_location="s3: {endpoint: \"$PGCELLAR_TEST_S3_ENDPOINT\", bucket: $PGCELLAR_TEST_S3_BUCKET, prefix: $prefix, forcePathStyle: true, credentialsFile: \"$PGCELLAR_TEST_S3_CREDENTIALS_FILE\"}"
+s3_location() { # PREFIX
+  echo "s3: {endpoint: \"$PGCELLAR_TEST_S3_ENDPOINT\", bucket: $PGCELLAR_TEST_S3_BUCKET, prefix: $1, forcePathStyle: true, credentialsFile: \"$PGCELLAR_TEST_S3_CREDENTIALS_FILE\"}"
+}
 config dir "path: $out/repo"
-config s3 "$s3_location"
-config s3age "$s3_location" "encryption: {recipients: [$recipient], required: true}"
+config s3 "$(s3_location "${prefix}plain/")"
+# A prefix of its own: repo:latest of the plain repository must not be the encrypted backup.
+config s3age "$(s3_location "${prefix}age/")" "encryption: {recipients: [$recipient], required: true}"
 
 # MARK: - Runs
 
