@@ -80,6 +80,26 @@ struct LockedTests {
 
 @Suite("BoundedQueue")
 struct BoundedQueueTests {
+    private final class Payload: Sendable {}
+
+    @Test("a taken element is released at once, while others are still queued (each was a 2 MiB chunk buffer)")
+    func takenElementsAreReleased() throws {
+        let queue = BoundedQueue<Payload>(capacity: 4)
+        weak var first: Payload?
+        do {
+            let payload = Payload()
+            first = payload
+            try queue.put(payload)
+            try queue.put(Payload())
+        }
+        do {
+            let taken = try queue.take()
+            #expect(taken === first)
+        }
+        #expect(first == nil, "the queue still holds an element it gave away")
+        #expect(try queue.take() != nil)
+    }
+
     @Test("a full queue blocks the producer until a consumer takes; elements come out in order")
     func boundBlocksProducer() throws {
         let queue = BoundedQueue<Int>(capacity: 2)

@@ -27,7 +27,9 @@
 ///   is used by one thread at a time without being `Sendable`.
 public final class BoundedQueue<Element>: Sendable {
     private struct State {
-        var elements: [Element] = []
+        /// Taken elements are nil until the array is compacted: a slot
+        /// left holding one kept it (a 2 MiB chunk buffer) alive.
+        var elements: [Element?] = []
         /// Where the first element is: taking from the front moves it on
         /// instead of shifting every element.
         var head = 0
@@ -37,7 +39,8 @@ public final class BoundedQueue<Element>: Sendable {
         var count: Int { elements.count - head }
 
         mutating func removeFirst() -> Element {
-            let element = elements[head]
+            let element = elements[head]!
+            elements[head] = nil
             head += 1
             if head == elements.count {
                 elements.removeAll(keepingCapacity: true)
