@@ -105,24 +105,13 @@ struct BackupS3Tests {
         let prefix = BackupS3.uniquePrefix("kill")
         try fixture.writeConfig(location: try BackupS3.location(prefix: prefix))
         let store = try BackupS3.store(prefix: prefix)
-        let binary = try Pgcellar.binary()
         let started = Date()
         #expect(try fixture.pgcellar(["backup", "-c", fixture.configPath, "-q"]).status == 0)
         let duration = Date().timeIntervalSince(started)
         var verified = Set(try fixture.listed().compactMap { $0["id"] as? String })
         var killedAt: [Int] = []
         for _ in 0..<10 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["backup", "-c", fixture.configPath, "-q"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let delay = Double.random(in: 0...(duration * 1.1))
-            killedAt.append(Int(delay * 1000))
-            usleep(useconds_t(delay * 1_000_000))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            killedAt.append(try fixture.killBackup(within: duration).delayMilliseconds)
             // Whatever is listed is complete: a new one verifies.
             for id in try fixture.listed().compactMap({ $0["id"] as? String }) where !verified.contains(id) {
                 let verify = try fixture.pgcellar(["verify", "-c", fixture.configPath, "repo:\(id)"])

@@ -60,6 +60,23 @@ struct BackupFixture {
         return object?["backups"] as? [[String: Any]] ?? []
     }
 
+    /// Starts `pgcellar backup` and SIGKILLs it after a random delay of up
+    /// to 1.1 × `duration` (a complete backup's time, so that some runs
+    /// finish). Returns the delay in milliseconds and the ended process.
+    func killBackup(within duration: TimeInterval) throws -> (delayMilliseconds: Int, process: Process) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Pgcellar.binary())
+        process.arguments = ["backup", "-c", configPath, "-q"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let delay = Double.random(in: 0...(duration * 1.1))
+        usleep(useconds_t(delay * 1_000_000))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return (Int(delay * 1000), process)
+    }
+
     /// Every file under the repository, hidden ones included, relative to it.
     func repositoryFiles() -> [String] {
         let all = FileManager.default.enumerator(atPath: repository)?.allObjects as? [String] ?? []

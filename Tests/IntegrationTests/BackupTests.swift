@@ -114,7 +114,6 @@ struct BackupTests {
     func killedBackups() throws {
         let fixture = try BackupFixture(prefix: "bk_kill", rows: 60_000)
         defer { fixture.cleanUp() }
-        let binary = try Pgcellar.binary()
         // One complete run to learn how long a backup takes.
         let started = Date()
         #expect(try fixture.pgcellar(["backup", "-c", fixture.configPath, "-q"]).status == 0)
@@ -122,17 +121,8 @@ struct BackupTests {
         var completed = 1
         var killedAt: [Int] = []
         for _ in 0..<10 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["backup", "-c", fixture.configPath, "-q"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let delay = Double.random(in: 0...(duration * 1.1))
-            killedAt.append(Int(delay * 1000))
-            usleep(useconds_t(delay * 1_000_000))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            let (delay, process) = try fixture.killBackup(within: duration)
+            killedAt.append(delay)
             if process.terminationReason == .exit && process.terminationStatus == 0 { completed += 1 }
 
             // Whatever is listed is complete: its archive verifies.

@@ -216,11 +216,11 @@ extension CatalogBuilder {
     mutating func addMaterializedViewRefreshes() {
         guard !selection.schemaOnly else { return }
         // Only views, materialized views and split-out view rules matter here.
-        var positions: [ObjectKey: Int] = [:]
+        var viewPositions: [ObjectKey: Int] = [:]
         let splitRules = Set(splitViews.values)
         for (position, object) in objects.enumerated()
         where object.kind == .materializedView || object.kind == .view || splitRules.contains(object.key) {
-            positions[object.key] = position
+            viewPositions[object.key] = position
         }
         // What each view reads that a refresh must wait for, found once per view.
         var throughView: [ObjectKey: Set<ObjectKey>] = [:]
@@ -229,7 +229,7 @@ extension CatalogBuilder {
             var pending = Array(dependencies)
             var seen: Set<ObjectKey> = []
             while let key = pending.popLast() {
-                guard seen.insert(key).inserted, let position = positions[key] else { continue }
+                guard seen.insert(key).inserted, let position = viewPositions[key] else { continue }
                 let object = objects[position]
                 if object.kind == .materializedView {
                     needs.insert(key.with(part: "refresh"))
@@ -246,7 +246,7 @@ extension CatalogBuilder {
             }
             return needs
         }
-        for (key, position) in positions where objects[position].kind == .view {
+        for (key, position) in viewPositions where objects[position].kind == .view {
             throughView[key] = refreshNeeds(objects[position].dependencies)
         }
         for view in objects where view.kind == .materializedView {
