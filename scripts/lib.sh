@@ -103,6 +103,7 @@ required_packages=(
   postgresql-server-dev-15                    # headers for the regression database's C library
   locales-all                                 # en_US.UTF-8, the production locale
   zstd openssl python3 iproute2               # tools the tests and dev-postgres.sh call
+  time                                        # GNU time: peak memory of a run (HugeRowTests, bench-restore.sh)
   age                                         # the age CLI, for interoperability tests of encrypted exports
   git ca-certificates                         # SwiftPM fetches dependencies
 )

@@ -18,7 +18,7 @@ public protocol RandomAccessSource: AnyObject, Sendable {
     func read(at offset: UInt64, count: Int) throws -> [UInt8]
 }
 
-// A FileDescriptorInput's only shared operation is pread(2), which is safe
-// from many threads; `close()` must not race a read, and callers close once
-// every reader has finished.
+// @unchecked Sendable: a FileDescriptorInput's only shared operation is
+// pread(2), which is safe from many threads; `close()` must not race a read,
+// and callers close once every reader has finished.
 extension FileDescriptorInput: RandomAccessSource, @unchecked Sendable {}
