@@ -10,10 +10,12 @@
 #   pgcellar     pgcellar export -j JOBS --level LEVEL
 #   pg_dump -Fc  pg_dump's custom format (one connection, gzip)
 #   pg_dump -Fd  pg_dump's directory format with -j JOBS (gzip)
+#   no digests   pgcellar export again, with PGCELLAR_BENCH_NO_ROW_DIGESTS=1
 #
 # and reports wall time, output size and peak RSS (GNU time), with the ratios the
 # export issue asks for: wall time <= 0.4 of pg_dump -Fd -jJOBS, size <= 0.9 of
-# pg_dump -Fc, peak RSS < 64 MiB.
+# pg_dump -Fc, peak RSS < 64 MiB; and what the row digests cost (issue 11: at most
+# 5 % of the export's time), from the export with them over the one without.
 #
 # The server: whatever the PG* variables name (eval "$(scripts/dev-postgres.sh env)"),
 # else a dev cluster that this script starts with scripts/dev-postgres.sh.
@@ -70,6 +72,8 @@ run pgcellar "$bin" export -d "dbname=$db" -o "$out/export.sql.zst" -j "$jobs" -
 run pg_dump_fc pg_dump -Fc -d "$db" -f "$out/dump.fc"
 run pg_dump_fd pg_dump -Fd -j "$jobs" -d "$db" -f "$out/fd"
 "$bin" verify "$out/export.sql.zst" --quiet || die "the export does not verify"
+run no_digests env PGCELLAR_BENCH_NO_ROW_DIGESTS=1 "$bin" export -d "dbname=$db" -o "$out/no-digests.sql.zst" -j "$jobs" --level "$level" --quiet
+rm -f "$out/no-digests.sql.zst"
 
 size_of() { du -sb "$1" | cut -f1; }
 size_pgcellar=$(size_of "$out/export.sql.zst")
@@ -96,6 +100,9 @@ rss_mib=$(echo "scale=1; $(r pgcellar) / 1024" | bc)
 printf '\nexport wall / pg_dump -Fd -j%s wall: %s (target <= 0.4; the COPY limit is %s) %s\n' "$jobs" "$wall_ratio" "$limit_ratio" "$(verdict "$wall_ratio <= 0.4")"
 printf 'export size / pg_dump -Fc size:     %s (target <= 0.9) %s\n' "$size_ratio" "$(verdict "$size_ratio <= 0.9")"
 printf 'export peak RSS:                    %s MiB (target < 64) %s\n' "$rss_mib" "$(verdict "$rss_mib < 64")"
+digest_cost=$(echo "scale=3; ($(w pgcellar) - $(w no_digests)) / $(w pgcellar)" | bc)
+printf 'row digests cost (1 - %.2f s without / %.2f s with): %s of the export (target <= 0.05) %s\n' \
+  "$(w no_digests)" "$(w pgcellar)" "$digest_cost" "$(verdict "$digest_cost <= 0.05")"
 
 # MARK: - Restore, in the same run
 

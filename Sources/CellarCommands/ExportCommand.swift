@@ -112,12 +112,14 @@ public struct ExportCommand: ParsableCommand {
         } else {
             target = .pgcellar(dbname ?? "")
         }
-        let options = ExportOptions(
+        var options = ExportOptions(
             target: target, jobs: jobs, level: level,
             selection: ExportSelection(tables: tables, excludedTables: excludedTables, schemas: schemas,
                                        schemaOnly: schemaOnly, dataOnly: dataOnly, excludeUnsupported: excludeUnsupported,
                                        noTablespaces: noTablespaces),
             chunkSize: Self.parseSize(chunkSize) ?? 2 << 20)
+        // Only for scripts/bench.sh, to measure what the row digests cost.
+        options.rowDigests = ProcessInfo.processInfo.environment["PGCELLAR_BENCH_NO_ROW_DIGESTS"] != "1"
         let progress: ExportProgressObserver? = (!outputOptions.quiet && Diagnostics.stderrIsTerminal) ? TerminalProgress() : nil
         let exporter = Exporter(options: options, logger: logger, progress: progress)
 

@@ -54,6 +54,57 @@ struct ArchiveTests {
         return path
     }
 
+    @Test("the table of contents is written as the archive is, in file order, each chunk with its table's chunk count")
+    func tableOfContentsInFileOrderWithChunkCounts() throws {
+        let sink = MemoryByteSink()
+        let writer = try ArchiveWriter(sink: sink, header: Self.header, level: 3)
+        let encoder = try ArchiveEntryEncoder(level: 3)
+        var id = 0
+        func chunk(_ table: String, _ chunk: Int) throws {
+            id += 1
+            let entry = ArchiveEntry(
+                id: id, kind: .tableData, section: .data, schema: "public", name: table,
+                data: .init(tableSchema: "public", tableName: table, copyStatement: "COPY public.\(table) FROM stdin;",
+                            chunk: chunk, rows: 1))
+            try writer.append(try encoder.encode(entry, sql: "COPY public.\(table) FROM stdin;\n\(chunk)\n\\.\n\n"))
+        }
+        func ddl(_ name: String) throws {
+            id += 1
+            try writer.append(ArchiveEntry(id: id, kind: .constraint, section: .postData, schema: "public", name: name),
+                              sql: "-- \(name)\n")
+        }
+        // As two copying connections and two compression threads write
+        // them: chunks of tables interleaved, out of chunk order, a count
+        // noted before, between or after its chunks, and one never noted.
+        try ddl("first")
+        try writer.noteChunkCount(schema: "public", table: "a", chunks: 3)
+        try chunk("a", 1)
+        try chunk("b", 0)
+        try chunk("a", 0)
+        try writer.noteChunkCount(schema: "public", table: "b", chunks: 1)
+        try chunk("c", 0)
+        try ddl("middle")
+        try chunk("a", 2)
+        try chunk("c", 1)
+        try writer.noteChunkCount(schema: "public", table: "c", chunks: 2)
+        try chunk("never noted", 0)
+        try chunk("never noted", 1)
+        try ddl("last")
+        try writer.finish()
+        #expect(writer.entryCount == 11)
+
+        let path = try Self.temporaryFile(sink.bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let archive = try ArchiveReader(path: path)
+        #expect(archive.entries.map(\.id) == Array(1...11))
+        #expect(archive.entries.map(\.offset) == archive.entries.map(\.offset).sorted { ($0 ?? 0) < ($1 ?? 0) })
+        let counts = archive.entries.compactMap { entry in entry.data.map { "\($0.tableName) \($0.chunk)/\($0.chunkCount ?? -1)" } }
+        #expect(counts == ["a 1/3", "b 0/1", "a 0/3", "c 0/2", "a 2/3", "c 1/2", "never noted 0/2", "never noted 1/2"])
+        // The inline metadata and the table of contents agree (verify checks it).
+        let report = try ArchiveVerifier.verify(path: path)
+        #expect(report.entries == 11)
+    }
+
     @Test("a stock zstd decoder sees exactly the SQL script")
     func decompressesToTheScript() throws {
         let (bytes, sql) = try Self.makeArchive()

@@ -109,7 +109,8 @@ struct CatalogBuilder {
     /// once at the catalog phase's peak, twice what a 5,000-table schema
     /// needs. The estimate is what a plain table brings: itself, its owner
     /// and a column default; a sequence, its owner, OWNED BY and its value;
-    /// one object per post-data row. Where a schema brings more, the list
+    /// one object per post-data row (an index that backs a constraint is
+    /// the constraint's object). Where a schema brings more, the list
     /// grows as before.
     mutating func reserveForRelations(sequences: Int, relations: Int, postData: Int) {
         let expected = objects.count + 4 * sequences + 3 * relations + postData
@@ -194,7 +195,8 @@ struct CatalogBuilder {
         try buildConversions()
         clock.lap("built schemas, types and functions")
         reserveForRelations(sequences: rowSet.sequences.count, relations: includedRelations.count,
-                            postData: rowSet.constraints.count + rowSet.indexes.count + triggers.count + policies.count + statistics.count)
+                            postData: rowSet.constraints.count + rowSet.indexes.count(where: { $0.constraintOid == nil })
+                                + triggers.count + policies.count + statistics.count)
         for sequence in rowSet.sequences where !excluded("pg_class", sequence.oid) {
             // An owned sequence goes with its table; a free-standing one by its own name.
             let included = sequence.ownerTableOid.map { includedRelations.contains($0) }

@@ -21,8 +21,9 @@ final class DataPhase: Sendable {
     private let tableIDs: [UInt32: Int]
     private let progress: ExportProgressObserver?
     private let logger: Logger
-    /// The XXH3 seed of every chunk's row digest (the header's `rowDigest`).
-    private let rowDigestSeed: UInt64
+    /// The XXH3 seed of every chunk's row digest (the header's `rowDigest`);
+    /// nil when the export writes none (``ExportOptions/rowDigests``).
+    private let rowDigestSeed: UInt64?
     private let compressionThreads: Int
     /// The export's connections that have their snapshot, for
     /// ``ExportOptions/allConnectionsOpen``.
@@ -49,7 +50,7 @@ final class DataPhase: Sendable {
     var ids: EntryIDs { output.withLock { $0.ids } }
 
     init(options: ExportOptions, snapshot: String, writer: ArchiveWriter, ids: EntryIDs, tables: [TableDataSource],
-         tableIDs: [UInt32: Int], rowDigestSeed: UInt64, progress: ExportProgressObserver?, logger: Logger) {
+         tableIDs: [UInt32: Int], rowDigestSeed: UInt64?, progress: ExportProgressObserver?, logger: Logger) {
         self.options = options
         self.snapshot = snapshot
         self.tables = tables
@@ -169,27 +170,33 @@ final class DataPhase: Sendable {
         buffer.append(prefix)
         // Counts the chunk's rows too. Each call of copyOut's callback is one
         // row's line, newline included: exactly what the digest hashes.
-        var digester = RowDigester(seed: rowDigestSeed)
+        var digester = RowDigester(seed: rowDigestSeed ?? 0)
+        var rows = 0
         func flush() throws {
             buffer.append(CopyRowsSplitter.trailerBytes)
-            try queue.put(ChunkJob(table: table, statement: statement, chunk: chunkIndex, rows: digester.rows,
-                                 rowDigest: digester.digest, buffer: buffer))
+            try queue.put(ChunkJob(table: table, statement: statement, chunk: chunkIndex, rows: rows,
+                                 rowDigest: rowDigestSeed == nil ? nil : digester.digest, buffer: buffer))
             chunkIndex += 1
-            digester = RowDigester(seed: rowDigestSeed)
+            digester = RowDigester(seed: rowDigestSeed ?? 0)
+            rows = 0
             buffer = ChunkBuffer(capacity: capacity)
             buffer.append(prefix)
         }
+        let hashing = rowDigestSeed != nil
         try connection.copyOut("COPY \(table.copySource ?? table.copyTarget) TO STDOUT") { row in
             // Close the chunk before a row would take it past the chunk size,
             // so that only a single row larger than a chunk makes a larger
             // frame (ArchiveFormat.maximumEntryFrameSize).
-            if digester.rows > 0, buffer.count + row.count > chunkSize { try flush() }
+            if rows > 0, buffer.count + row.count > chunkSize { try flush() }
             buffer.append(row)
-            digester.add(row: row)
+            rows += 1
+            if hashing { digester.add(row: row) }
             if buffer.count >= chunkSize { try flush() }
         }
         // Every table gets at least one chunk, even when empty.
-        if digester.rows > 0 || chunkIndex == 0 { try flush() }
+        if rows > 0 || chunkIndex == 0 { try flush() }
+        // Its entries can go into the table of contents once they are all written.
+        try output.withLock { try $0.writer.noteChunkCount(schema: table.schema, table: table.name, chunks: chunkIndex) }
     }
 
     // MARK: - Compressing
@@ -202,7 +209,7 @@ final class DataPhase: Sendable {
                     id: 0, kind: .tableData, section: .data, schema: job.table.schema, name: job.table.name,
                     owner: job.table.owner, dependencies: tableIDs[job.table.oid].map { [$0] } ?? [],
                     data: .init(tableSchema: job.table.schema, tableName: job.table.name, copyStatement: job.statement,
-                                chunk: job.chunk, rows: job.rows, rowDigest: job.rowDigest.hex))
+                                chunk: job.chunk, rows: job.rows, rowDigest: job.rowDigest?.hex))
                 var encoded = try job.buffer.withBytes { try encoder.encode(entry, sql: $0) }
                 let rawBytes = Int64(job.buffer.count)
                 try append(&encoded, rows: job.rows, rawBytes: rawBytes)
@@ -238,7 +245,7 @@ struct ChunkJob {
     var statement: String
     var chunk: Int
     var rows: Int
-    var rowDigest: RowDigest
+    var rowDigest: RowDigest?
     var buffer: ChunkBuffer
 }
 

@@ -24,6 +24,12 @@ public struct ExportOptions: Sendable {
     /// open (from the thread that opened the last one); an error fails the
     /// export. Destroy sets `ALLOW_CONNECTIONS false` here.
     public var allConnectionsOpen: (@Sendable () throws -> Void)?
+    /// Whether each chunk gets its row digest (issue 11's proof of the
+    /// data). Off only to measure what the digests cost: `scripts/bench.sh`
+    /// exports once with `PGCELLAR_BENCH_NO_ROW_DIGESTS=1` (docs/commands.md).
+    /// An archive without them verifies, and is drilled by row counts, as
+    /// one made before the digests existed.
+    public var rowDigests = true
 
     public init(target: ConnectionTarget, jobs: Int = 1, level: Int = 3,
                 selection: ExportSelection = ExportSelection(), chunkSize: Int = 2 << 20, compressionThreads: Int? = nil) {
@@ -118,16 +124,14 @@ public final class Exporter {
             options: .init(schemaOnly: options.selection.schemaOnly, dataOnly: options.selection.dataOnly,
                            tables: options.selection.tables, excludedTables: options.selection.excludedTables,
                            schemas: options.selection.schemas, excludedUnsupported: catalog.skipped, compressionLevel: options.level))
-        let rowDigestSeed = try RowDigest.randomSeed()
-        header.rowDigest = .init(seed: rowDigestSeed)
+        let rowDigestSeed = options.rowDigests ? try RowDigest.randomSeed() : nil
+        header.rowDigest = rowDigestSeed.map { .init(seed: $0) }
         header.copySettings = try CopyTextSettings.read(connection)
         let tablespaces = Set(catalog.objects.compactMap(\.tablespace) + [database.tablespace].compactMap { $0 })
         header.tablespaces = tablespaces.isEmpty ? nil : tablespaces.sorted()
 
         let writer = try ArchiveWriter(sink: sink, header: header, level: options.level)
         var ids = EntryIDs()
-        // Every object, about two chunks per table, and room to spare for large objects.
-        writer.reserveEntries(catalog.objects.count + 2 * catalog.tables.count + 64)
         try writer.append(ArchiveEntry(id: ids.next(), kind: .settings, section: .preData, name: "session settings"),
                           sql: try Self.preamble(header: header))
 
@@ -177,7 +181,7 @@ public final class Exporter {
 
         return ExportSummary(
             database: database.name, snapshotTakenAt: takenAt, tables: catalog.tables.count, rows: data.rows,
-            entries: writer.entries.count, dataChunks: data.chunks, uncompressedBytes: writer.uncompressedBytes,
+            entries: writer.entryCount, dataChunks: data.chunks, uncompressedBytes: writer.uncompressedBytes,
             archiveBytes: writer.bytesWritten, durationSeconds: Date().timeIntervalSince(started),
             jobs: options.jobs, compressionLevel: options.level, skippedObjects: catalog.skipped)
     }
