@@ -83,6 +83,18 @@ struct ExportLargeObjectsTests {
                     try Support.restoreWithZstdAndPsql(archive, into: viaPsql)
                     #expect(try Self.largeObjects(viaPsql) == expected)
                 }
+
+                // From standard input: the objects' bytes load as they stream.
+                // Held for the post-data phase, the 64 MiB object's hex SQL
+                // alone took the restore past 200 MiB.
+                let streamed = TestServer.uniqueName("pgc_lo_stdin")
+                defer { dropDatabase(streamed) }
+                let fromStdin = try HugeRowTests.run(["restore", "-", "--create", "-j", "2",
+                                                      "--dbname", TestServer.conninfo(user: RestoreSources.user, database: streamed)],
+                                                     stdinFile: archive)
+                try #require(fromStdin.output.status == 0, "restore - failed: \(fromStdin.output.stderr)")
+                #expect(try Self.largeObjects(streamed) == expected)
+                #expect(fromStdin.peakMiB < 120, "restore - of 64 MiB of large objects peaked at \(fromStdin.peakMiB) MiB")
             }
         }
     }

@@ -172,7 +172,9 @@ final class RestoreScheduler: Sendable {
 }
 
 /// A verified data chunk from a streamed archive, on its way from the
-/// reading thread to a loading connection through a ``BoundedQueue``.
+/// reading thread to a loading connection through a ``BoundedQueue``:
+/// COPY rows of a table, or (an entry without `data`) a large-object data
+/// entry's SQL.
 struct StreamedChunk {
     var entry: ArchiveEntry
     var rows: [UInt8]

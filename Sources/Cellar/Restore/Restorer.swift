@@ -586,6 +586,10 @@ final class RestoreRun: @unchecked Sendable {
                         buffers.recycle(chunk.rows)
                         chunk.rows = []
                     }
+                    if chunk.entry.data == nil {
+                        try self.execute(chunk.entry, sql: String(decoding: chunk.rows, as: UTF8.self), on: connection)
+                        continue
+                    }
                     try self.load(chunk.entry, freeze: false, on: connection) { writer in
                         // In slices: libpq copies what one call sends into its
                         // output buffer, which would grow to a whole chunk.
@@ -616,12 +620,20 @@ final class RestoreRun: @unchecked Sendable {
         var current: ArchiveEntry? = stream.first
         while let entry = current, !context.isCancelled {
             if filter.includes(entry) && plan.includes(entry) {
-                if entry.data != nil {
+                if entry.data != nil || entry.kind == .largeObjectData {
                     // The archive's size, within the largest chunk the writer cuts
                     // (a crafted size must not reserve more; a real row larger
                     // than that still fits, by growing).
                     var rows = buffers.buffer(capacity: Int(min(entry.uncompressedSize, 256 << 20)))
-                    try stream.reader.readCopyRows { rows.append(contentsOf: $0) }
+                    if entry.data != nil {
+                        try stream.reader.readCopyRows { rows.append(contentsOf: $0) }
+                    } else {
+                        // Large objects' bytes, as lo_put statements of a few MiB
+                        // an entry: loaded as they stream, like rows. Kept for the
+                        // post-data phase, they were the whole of the objects' bytes
+                        // (twice over, in hex) in memory.
+                        try stream.reader.readPayload { rows.append(contentsOf: $0) }
+                    }
                     try queue.put(StreamedChunk(entry: entry, rows: rows))
                     streamed.chunks += 1
                 } else {
