@@ -92,7 +92,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "pgcellar",
-            dependencies: ["CellarCommands"]
+            dependencies: ["CellarCommands", "CellarSupport"]
         ),
 
         // MARK: - Tests

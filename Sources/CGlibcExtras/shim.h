@@ -14,6 +14,9 @@
 /// per-thread heaps (see CellarSupport's LargeBuffers).
 static inline int cellar_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
 
+/// Caps the number of malloc arenas (glibc `M_ARENA_MAX`); before threads start.
+static inline int cellar_set_arena_max(int arenas) { return mallopt(M_ARENA_MAX, arenas); }
+
 /// Returns free heap memory to the system: after a burst of small
 /// allocations (decoding a table of contents of many entries) glibc keeps
 /// the freed pages resident otherwise.
@@ -25,6 +28,7 @@ static inline int cellar_set_current_thread_name(const char *name) { return pthr
 #else
 static inline int cellar_set_mmap_threshold(int bytes) { (void)bytes; return 1; }
 static inline int cellar_malloc_trim(void) { return 0; }
+static inline int cellar_set_arena_max(int arenas) { (void)arenas; return 1; }
 static inline int cellar_set_current_thread_name(const char *name) { (void)name; return 0; }
 #endif
 #endif

@@ -1,9 +1,15 @@
 // Dependencies between script objects, from pg_depend.
 
+import PostgresClient
+
 extension CatalogBuilder {
     /// Turns pg_depend into dependencies between script objects, each
     /// catalog object resolved to the object that stands for it.
-    mutating func addDependencies(_ rows: [DependencyRow]) throws {
+    /// - Parameter preloaded: pg_depend's rows when already read; nil to
+    ///   read them here a page at a time. Either way extension memberships
+    ///   come first (``CatalogQueries/dependencies`` orders them so), so that
+    ///   a member resolves to its extension.
+    mutating func addDependencies(_ preloaded: [DependencyRow]?) throws {
         var stand: [ObjectKey: ObjectKey] = [:]
         var viewRules: [(rule: ObjectKey, view: ObjectKey)] = []
         try CatalogCursor.forEachPage(connection, CatalogQueries.links) { page in
@@ -21,37 +27,55 @@ extension CatalogBuilder {
                 }
             }
         }
-        var extensionOf: [ObjectKey: ObjectKey] = [:]
-        for row in rows where row.type == .extensionMember && row.refCatalog == "pg_extension" {
-            extensionOf[ObjectKey(catalog: row.catalog, oid: row.oid)] = ObjectKey(catalog: "pg_extension", oid: row.refOid)
-        }
-        func resolve(_ key: ObjectKey) -> ObjectKey? {
-            var current = key
-            for _ in 0..<4 {
-                if let found = representative(of: current) { return found }
-                if let member = extensionOf[current] { return representative(of: member) }
-                guard let next = stand[current] else { return nil }
-                current = next
-            }
-            return nil
-        }
         // A view's query is its _RETURN rule, which a cycle may split out.
         for (rule, view) in viewRules where represented[rule] == nil {
             if let position = positions[view], objects[position].kind == .view { detachable[rule] = .viewRule(view: view) }
         }
-        for row in rows where row.type == .normal || row.type == .auto || row.type == .internal {
+        var extensionOf: [ObjectKey: ObjectKey] = [:]
+        var memberships = true
+        var read = 0
+        func add(_ row: DependencyRow) throws {
+            read += 1
+            if row.type == .extensionMember {
+                guard memberships else {
+                    throw ClientError("pg_depend's rows came out of order: an extension membership after other dependencies")
+                }
+                if row.refCatalog == "pg_extension" {
+                    extensionOf[ObjectKey(catalog: row.catalog, oid: row.oid)] = ObjectKey(catalog: "pg_extension", oid: row.refOid)
+                }
+                return
+            }
+            memberships = false
+            guard row.type == .normal || row.type == .auto || row.type == .internal else { return }
+            func resolve(_ key: ObjectKey) -> ObjectKey? {
+                var current = key
+                for _ in 0..<4 {
+                    if let found = representative(of: current) { return found }
+                    if let member = extensionOf[current] { return representative(of: member) }
+                    guard let next = stand[current] else { return nil }
+                    current = next
+                }
+                return nil
+            }
             let source = ObjectKey(catalog: row.catalog, oid: row.oid)
             guard let from = resolve(source),
                   let to = resolve(ObjectKey(catalog: row.refCatalog, oid: row.refOid)), from != to,
-                  from.part.isEmpty, let position = positions[from] else { continue }
+                  from.part.isEmpty, let position = positions[from] else { return }
             // A serial's sequence is created before its table; OWNED BY comes after both.
-            if row.type == .auto, objects[position].kind == .sequence, row.refCatalog == "pg_class" { continue }
+            if row.type == .auto, objects[position].kind == .sequence, row.refCatalog == "pg_class" { return }
             if detachable[source] != nil {
                 detachedDependencies[source, default: []].insert(to)
-                continue
+                return
             }
             objects[position].dependencies.insert(to)
         }
+        if let preloaded {
+            for row in preloaded where row.type == .extensionMember { try add(row) }
+            for row in preloaded where row.type != .extensionMember { try add(row) }
+        } else {
+            try SchemaCatalog.forEachDependency(connection) { try add($0) }
+        }
+        dependencyRowsRead = read
     }
 
     /// pg_dump moves a post-data object into pre-data when a pre-data object

@@ -96,6 +96,9 @@ struct CatalogBuilder {
         roles[role, default: []].insert(use)
     }
 
+    /// pg_depend's rows that ``addDependencies(_:)`` read, for `--verbose`.
+    var dependencyRowsRead = 0
+
     mutating func add(_ object: DumpObject) {
         positions[object.key] = objects.count
         objects.append(object)
@@ -138,9 +141,10 @@ struct CatalogBuilder {
     // MARK: - Building
 
     /// Reads the catalogs and builds the script's objects.
-    /// - Parameter dependencies: pg_depend between user objects, already
-    ///   read; freed once turned into the objects' dependencies.
-    mutating func build(dependencies: consuming [DependencyRow]) throws {
+    /// - Parameter dependencies: pg_depend between user objects, when
+    ///   already read (freed once turned into the objects' dependencies);
+    ///   nil to read it a page at a time once the objects are built.
+    mutating func build(dependencies: consuming [DependencyRow]?) throws {
         var clock = StepClock(logger: logger)
         roleQuoting = try RoleQuoting(connection)
         described = try Set(decodeRows(connection, CatalogQueries.describedObjects, as: DescribedObjectRow.self)

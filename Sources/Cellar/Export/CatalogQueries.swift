@@ -292,11 +292,14 @@ enum CatalogQueries {
 
     /// pg_depend between user objects, as plain columns (the largest catalog
     /// read; a column dependency counts as one on its relation).
+    /// Extension memberships come first: the builder reads the rest a page
+    /// at a time, resolving members to their extension as it goes.
     static let dependencies = """
         SELECT d.classid::pg_catalog.regclass::text AS catalog, d.objid::int8 AS oid,
                d.refclassid::pg_catalog.regclass::text AS ref_catalog, d.refobjid::int8 AS ref_oid, d.deptype AS type
         FROM pg_catalog.pg_depend d
         WHERE d.deptype IN ('n', 'a', 'i', 'e', 'P', 'S') AND d.objid >= 16384 AND d.refobjid >= 16384
+        ORDER BY d.deptype <> 'e'
         """
 
     /// Every role's name and the server's quoting of it.

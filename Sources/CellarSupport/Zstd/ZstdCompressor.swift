@@ -48,9 +48,13 @@ public final class ZstdCompressor {
     ///     compresses on the calling thread. Frames of a few MiB gain little.
     ///   - checksum: Whether each frame ends with a checksum of its content,
     ///     which decoders verify.
+    ///   - windowLog: The largest back-reference distance, as a power of two;
+    ///     nil for the level's own (2 MiB at level 3). A streamed frame's
+    ///     context holds about that much, so a long-lived one that compresses
+    ///     little at a time (the archive's table of contents) takes a small one.
     /// - Throws: ``ZstdError`` with code `invalidParameter` when zstd refuses
-    ///   the level or the worker count.
-    public init(level: Int32 = 3, workers: Int = 0, checksum: Bool = true) throws {
+    ///   the level, the worker count or the window.
+    public init(level: Int32 = 3, workers: Int = 0, checksum: Bool = true, windowLog: Int32? = nil) throws {
         guard (Self.minimumLevel...Self.maximumLevel).contains(level) else {
             throw ZstdError(
                 code: .invalidParameter, operation: "setting the compression level",
@@ -75,6 +79,10 @@ public final class ZstdCompressor {
         // > ZSTD_c_checksumFlag: A 32-bits checksum of content is written at end of frame (default:0)
         _ = try ZstdError.check(
             ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, checksum ? 1 : 0), "enabling content checksums")
+        if let windowLog {
+            _ = try ZstdError.check(
+                ZSTD_CCtx_setParameter(context, ZSTD_c_windowLog, windowLog), "setting the window to 2^\(windowLog) bytes")
+        }
         if workers > 0 {
             // > These parameters are only active if multi-threading is enabled
             // > (compiled with build macro ZSTD_MULTITHREAD). Otherwise, trying to
