@@ -265,9 +265,7 @@ private final class TableOfContentsStream {
     /// Per table (schema NUL name): chunks written, chunks already in the
     /// table of contents, and the count ``noteChunkCount`` gave. A table is
     /// forgotten once its last chunk is in.
-    private var chunksWritten: [String: Int] = [:]
-    private var chunksListed: [String: Int] = [:]
-    private var chunkCounts: [String: Int] = [:]
+    private var chunks: [String: (written: Int, listed: Int, count: Int?)] = [:]
 
     init(level: Int) throws {
         // It lives as long as the writer: a window of 128 KiB instead of the
@@ -278,16 +276,18 @@ private final class TableOfContentsStream {
         pending += Array("{\"entries\":[".utf8)
     }
 
-    private static func key(_ data: ArchiveEntry.DataInfo) -> String { data.tableSchema + "\u{0}" + data.tableName }
+    private static func key(schema: String, table: String) -> String { schema + "\u{0}" + table }
 
     func add(_ entry: ArchiveEntry) throws {
-        if let data = entry.data { chunksWritten[Self.key(data), default: 0] += 1 }
+        if let data = entry.data {
+            chunks[Self.key(schema: data.tableSchema, table: data.tableName), default: (0, 0, nil)].written += 1
+        }
         waiting.append(entry)
         try release(finishing: false)
     }
 
-    func noteChunkCount(schema: String, table: String, chunks: Int) throws {
-        chunkCounts[schema + "\u{0}" + table] = chunks
+    func noteChunkCount(schema: String, table: String, chunks count: Int) throws {
+        chunks[Self.key(schema: schema, table: table), default: (0, 0, nil)].count = count
         try release(finishing: false)
     }
 
@@ -307,18 +307,13 @@ private final class TableOfContentsStream {
         while head < waiting.count {
             var entry = waiting[head]
             if let data = entry.data {
-                let key = Self.key(data)
-                let written = chunksWritten[key] ?? 0
+                let key = Self.key(schema: data.tableSchema, table: data.tableName)
+                guard var table = chunks[key] else { break }
                 // At the end every chunk is written: its count is the table's.
-                let count = finishing ? written : chunkCounts[key]
-                guard let count, count == written else { break }
+                guard let count = finishing ? table.written : table.count, count == table.written else { break }
                 entry.data?.chunkCount = count
-                let listed = (chunksListed[key] ?? 0) + 1
-                if listed == count {
-                    (chunksWritten[key], chunksListed[key], chunkCounts[key]) = (nil, nil, nil)
-                } else {
-                    chunksListed[key] = listed
-                }
+                table.listed += 1
+                chunks[key] = table.listed == count ? nil : table
             }
             try emit(entry)
             waiting[head] = ArchiveEntry(id: 0, kind: .settings, section: .preData, name: "")

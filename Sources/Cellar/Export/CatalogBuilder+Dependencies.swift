@@ -32,13 +32,23 @@ extension CatalogBuilder {
             if let position = positions[view], objects[position].kind == .view { detachable[rule] = .viewRule(view: view) }
         }
         var extensionOf: [ObjectKey: ObjectKey] = [:]
+        func resolve(_ key: ObjectKey) -> ObjectKey? {
+            var current = key
+            for _ in 0..<4 {
+                if let found = representative(of: current) { return found }
+                if let member = extensionOf[current] { return representative(of: member) }
+                guard let next = stand[current] else { return nil }
+                current = next
+            }
+            return nil
+        }
         var memberships = true
         var read = 0
         func add(_ row: DependencyRow) throws {
             read += 1
             if row.type == .extensionMember {
                 guard memberships else {
-                    throw ClientError("pg_depend's rows came out of order: an extension membership after other dependencies")
+                    throw ClientError("pg_depend's rows came out of order (an extension membership after other dependencies): a bug in pgcellar's catalog query; please report it with the server version")
                 }
                 if row.refCatalog == "pg_extension" {
                     extensionOf[ObjectKey(catalog: row.catalog, oid: row.oid)] = ObjectKey(catalog: "pg_extension", oid: row.refOid)
@@ -47,16 +57,6 @@ extension CatalogBuilder {
             }
             memberships = false
             guard row.type == .normal || row.type == .auto || row.type == .internal else { return }
-            func resolve(_ key: ObjectKey) -> ObjectKey? {
-                var current = key
-                for _ in 0..<4 {
-                    if let found = representative(of: current) { return found }
-                    if let member = extensionOf[current] { return representative(of: member) }
-                    guard let next = stand[current] else { return nil }
-                    current = next
-                }
-                return nil
-            }
             let source = ObjectKey(catalog: row.catalog, oid: row.oid)
             guard let from = resolve(source),
                   let to = resolve(ObjectKey(catalog: row.refCatalog, oid: row.refOid)), from != to,
@@ -70,8 +70,8 @@ extension CatalogBuilder {
             objects[position].dependencies.insert(to)
         }
         if let preloaded {
-            for row in preloaded where row.type == .extensionMember { try add(row) }
-            for row in preloaded where row.type != .extensionMember { try add(row) }
+            // Read by the same query, in the same order.
+            for row in preloaded { try add(row) }
         } else {
             try SchemaCatalog.forEachDependency(connection) { try add($0) }
         }

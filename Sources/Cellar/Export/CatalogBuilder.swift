@@ -151,7 +151,7 @@ struct CatalogBuilder {
             .map { ObjectKey(catalog: $0.catalog, oid: $0.oid) })
         let schemas: [SchemaRow] = try decodeRows(connection, CatalogQueries.schemas)
         let extensions: [ExtensionRow] = try decodeRows(connection, CatalogQueries.extensions)
-        let relations: [RelationRow] = try decodeRows(connection, CatalogQueries.relations)
+        let relations: [RelationRow] = try decodeRows(connection, CatalogQueries.relations, compacting: { $0.compact() })
         // The rest: read meanwhile on the second connection, or now.
         // The rows of sequences, constraints and indexes are dropped once
         // their objects are added: held to the end, they were a fifth of

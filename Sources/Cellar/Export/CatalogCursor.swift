@@ -58,28 +58,23 @@ enum CatalogCursor {
 ///
 /// The list grows by a page at a time, not by doubling: at 5,000 tables the
 /// doubled relation list was a megabyte of empty room at the catalog
-/// phase's peak. A row that holds lists of its own (``CompactCatalogRow``)
-/// gives their spare room back too.
-func decodeRows<T: Decodable>(_ connection: Connection, _ sql: String, as type: T.Type = T.self) throws -> [T] {
+/// phase's peak.
+/// - Parameter compacting: applied to each row as it is decoded (a
+///   relation gives back its column list's spare room).
+func decodeRows<T: Decodable>(_ connection: Connection, _ sql: String, as type: T.Type = T.self,
+                              compacting: (inout T) -> Void = { _ in }) throws -> [T] {
     var rows: [T] = []
     try CatalogCursor.forEachRow(connection, sql, as: T.self, pageStarted: { rows.reserveCapacity(rows.count + $0) }) { row in
-        if var compactable = row as? any CompactCatalogRow {
-            compactable.compact()
-            rows.append(compactable as! T)
-        } else {
-            rows.append(row)
-        }
+        var row = row
+        compacting(&row)
+        rows.append(row)
     }
     return rows
 }
 
-/// A decoded row whose lists may hold spare room: JSONDecoder builds a
-/// list by appending, so three columns take room for four.
-protocol CompactCatalogRow {
-    mutating func compact()
-}
-
-extension RelationRow: CompactCatalogRow {
+extension RelationRow {
+    /// Gives back its column list's spare room: JSONDecoder builds a list by
+    /// appending, so three columns take room for four.
     mutating func compact() {
         // `map` makes a list of exactly its count.
         if let columns, columns.capacity > columns.count { self.columns = columns.map { $0 } }

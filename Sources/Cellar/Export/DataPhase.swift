@@ -170,19 +170,18 @@ final class DataPhase: Sendable {
         buffer.append(prefix)
         // Counts the chunk's rows too. Each call of copyOut's callback is one
         // row's line, newline included: exactly what the digest hashes.
-        var digester = RowDigester(seed: rowDigestSeed ?? 0)
+        var digester = rowDigestSeed.map(RowDigester.init)
         var rows = 0
         func flush() throws {
             buffer.append(CopyRowsSplitter.trailerBytes)
             try queue.put(ChunkJob(table: table, statement: statement, chunk: chunkIndex, rows: rows,
-                                 rowDigest: rowDigestSeed == nil ? nil : digester.digest, buffer: buffer))
+                                 rowDigest: digester?.digest, buffer: buffer))
             chunkIndex += 1
-            digester = RowDigester(seed: rowDigestSeed ?? 0)
+            digester = rowDigestSeed.map(RowDigester.init)
             rows = 0
             buffer = ChunkBuffer(capacity: capacity)
             buffer.append(prefix)
         }
-        let hashing = rowDigestSeed != nil
         try connection.copyOut("COPY \(table.copySource ?? table.copyTarget) TO STDOUT") { row in
             // Close the chunk before a row would take it past the chunk size,
             // so that only a single row larger than a chunk makes a larger
@@ -190,7 +189,7 @@ final class DataPhase: Sendable {
             if rows > 0, buffer.count + row.count > chunkSize { try flush() }
             buffer.append(row)
             rows += 1
-            if hashing { digester.add(row: row) }
+            digester?.add(row: row)
             if buffer.count >= chunkSize { try flush() }
         }
         // Every table gets at least one chunk, even when empty.

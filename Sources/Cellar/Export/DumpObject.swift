@@ -90,6 +90,9 @@ struct TableDataSource: Sendable {
     /// The entry the rows are restored after when not the table's own (an
     /// extension configuration table comes with its extension).
     var dependsOn: ObjectKey? = nil
+
+    /// The object whose entry the table's data entries depend on.
+    var dataDependency: ObjectKey { dependsOn ?? ObjectKey(catalog: "pg_class", oid: oid) }
 }
 
 // MARK: - Ordering

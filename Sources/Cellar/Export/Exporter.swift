@@ -142,13 +142,15 @@ public final class Exporter {
         let order = DependencyOrder.order(catalog.objects)
         for key in order.brokenCycles { logger.debug("dependency cycle broken at \(key)") }
         // The entry ids looked up later: of objects others depend on, and of
-        // what the data phase's entries name (tables, their extensions,
-        // large objects). Recording every object's was 3.6 MiB at 5,000
+        // what the data entries name (each table's data dependency, each
+        // large object). Recording every object's was 3.6 MiB at 5,000
         // tables, two thirds of it never read.
+        let dataDependencies = Set(catalog.tables.map(\.dataDependency))
         let remembered = { (position: Int) -> Bool in
-            order.referenced[position] || ["pg_class", "pg_extension", "pg_largeobject"].contains(catalog.objects[position].key.catalog)
+            let key = catalog.objects[position].key
+            return order.referenced[position] || key.catalog == "pg_largeobject" || dataDependencies.contains(key)
         }
-        ids.reserveCapacity(order.positions.indices.count(where: remembered))
+        ids.reserveCapacity(catalog.objects.indices.count(where: remembered))
         for position in order.positions where catalog.objects[position].section == .preData {
             let object = catalog.objects[position]
             try writer.append(ids.entry(for: object, remembered: remembered(position)), sql: try object.archiveSQL)
@@ -166,7 +168,7 @@ public final class Exporter {
         let dataPhase = DataPhase(
             options: options, snapshot: snapshot, writer: writer, ids: ids, tables: catalog.tables,
             tableIDs: Dictionary(catalog.tables.compactMap { table in
-                ids.id(of: table.dependsOn ?? ObjectKey(catalog: "pg_class", oid: table.oid)).map { (table.oid, $0) }
+                ids.id(of: table.dataDependency).map { (table.oid, $0) }
             }, uniquingKeysWith: { first, _ in first }),
             rowDigestSeed: rowDigestSeed, progress: progress, logger: logger)
         logger.debug("pre-data written; resident memory \(ResidentMemory.description)")
