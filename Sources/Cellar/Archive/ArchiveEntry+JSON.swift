@@ -31,7 +31,8 @@ extension ArchiveEntry {
         if let owner { writer.string("owner", owner, &out) }
         if let schema { writer.string("schema", schema, &out) }
         writer.string("section", section.rawValue, &out)
-        writer.string("sha256", sha256, &out)
+        writer.key("sha256", &out)
+        appendSHA256JSON(to: &out)
         if let tablespace { writer.string("tablespace", tablespace, &out) }
         writer.number("uncompressedSize", uncompressedSize, &out)
         writer.close(&out)
@@ -106,7 +107,24 @@ private struct JSONObjectWriter {
 }
 
 func appendJSONNumber(_ value: some BinaryInteger, to out: inout [UInt8]) {
-    out.append(contentsOf: String(value).utf8)
+    // Digits written in place: the table of contents writes several numbers
+    // per entry, twice (group and table of contents), for every entry.
+    guard let magnitude = UInt64(exactly: value.magnitude) else {
+        out.append(contentsOf: String(value).utf8)
+        return
+    }
+    if value < 0 { out.append(UInt8(ascii: "-")) }
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
+    var count = 0
+    var rest = magnitude
+    withUnsafeMutableBytes(of: &digits) { buffer in
+        repeat {
+            buffer[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            count += 1
+        } while rest > 0
+        out.append(contentsOf: buffer[(24 - count)...])
+    }
 }
 
 /// A JSON string as Foundation's JSONEncoder writes it: `"` and `\` escaped,
@@ -114,21 +132,28 @@ func appendJSONNumber(_ value: some BinaryInteger, to out: inout [UInt8]) {
 /// (slashes, non-ASCII UTF-8) as is.
 func appendJSONString(_ value: String, to out: inout [UInt8]) {
     out.append(UInt8(ascii: "\""))
-    let hex = Array("0123456789abcdef".utf8)
-    for byte in value.utf8 {
-        switch byte {
-        case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-        case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-        case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-        case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-        case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-        case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-        case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-        case 0..<0x20:
-            out.append(contentsOf: Array("\\u00".utf8))
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0xF)])
-        default: out.append(byte)
+    var value = value
+    value.withUTF8 { bytes in
+        // Names and hashes rarely need escaping: copied whole when not.
+        guard bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            out.append(contentsOf: bytes)
+            return
+        }
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex: StaticString = "0123456789abcdef"
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                        hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 0xF)]])
+            default: out.append(byte)
+            }
         }
     }
     out.append(UInt8(ascii: "\""))

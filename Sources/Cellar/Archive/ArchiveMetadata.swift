@@ -257,6 +257,9 @@ public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
     }
     /// The SHA-256 held as 32 bytes, not 64 characters on the heap.
     private var digest: EntryDigest
+
+    /// ``sha256`` as a JSON string, appended to `out`.
+    func appendSHA256JSON(to out: inout [UInt8]) { digest.appendJSON(to: &out) }
     /// Byte offset of the entry's zstd frame in the file; only in the table
     /// of contents (nil in the inline metadata frame that precedes the entry).
     public var offset: UInt64?
@@ -361,6 +364,19 @@ public struct ArchiveEntry: Codable, Sendable, Equatable, Hashable {
                 return value
             }
             words = (word(0), word(1), word(2), word(3))
+        }
+
+        /// As ``hex``, as a JSON string, without making the string.
+        func appendJSON(to out: inout [UInt8]) {
+            if let other { return appendJSONString(other, to: &out) }
+            let digits: StaticString = "0123456789abcdef"
+            out.append(UInt8(ascii: "\""))
+            for word in [words.0, words.1, words.2, words.3] {
+                for shift in stride(from: 60, through: 0, by: -4) {
+                    out.append(digits.utf8Start[Int((word >> UInt64(shift)) & 0xF)])
+                }
+            }
+            out.append(UInt8(ascii: "\""))
         }
 
         var hex: String {

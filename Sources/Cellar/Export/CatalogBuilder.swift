@@ -140,6 +140,23 @@ struct CatalogBuilder {
 
     // MARK: - Building
 
+    /// The relations with their columns, read by two queries.
+    static func readRelations(_ connection: Connection) throws -> [RelationRow] {
+        var relations: [RelationRow] = try decodeRows(connection, CatalogQueries.relations)
+        var positions: [UInt32: Int] = [:]
+        positions.reserveCapacity(relations.count)
+        for (position, relation) in relations.enumerated() { positions[relation.oid] = position }
+        try CatalogCursor.forEachRow(connection, CatalogQueries.relationColumns, as: RelationColumnRow.self) { row in
+            // A relation outside `relations` cannot appear: both queries
+            // read the same snapshot with the same scope.
+            guard let position = positions[row.relationOid] else { return }
+            if relations[position].columns == nil { relations[position].columns = [] }
+            relations[position].columns!.append(row.column)
+        }
+        for position in relations.indices { relations[position].compact() }
+        return relations
+    }
+
     /// Reads the catalogs and builds the script's objects.
     /// - Parameter dependencies: pg_depend between user objects, when
     ///   already read (freed once turned into the objects' dependencies);
@@ -151,7 +168,7 @@ struct CatalogBuilder {
             .map { ObjectKey(catalog: $0.catalog, oid: $0.oid) })
         let schemas: [SchemaRow] = try decodeRows(connection, CatalogQueries.schemas)
         let extensions: [ExtensionRow] = try decodeRows(connection, CatalogQueries.extensions)
-        let relations: [RelationRow] = try decodeRows(connection, CatalogQueries.relations, compacting: { $0.compact() })
+        let relations = try Self.readRelations(connection)
         // The rest: read meanwhile on the second connection, or now.
         // The rows of sequences, constraints and indexes are dropped once
         // their objects are added: held to the end, they were a fifth of

@@ -32,7 +32,9 @@ enum CatalogCursor {
         }
     }
 
-    /// Calls `body` with each row of a `CatalogQueries.jsonRows` query, decoded.
+    /// Calls `body` with each row of a query, decoded: from its one `row`
+    /// column as JSON (a `CatalogQueries.jsonRows` query), or else column by
+    /// column (``CatalogRowDecoder``).
     /// - Parameter pageStarted: called with each page's row count first.
     static func forEachRow<T: Decodable>(_ connection: Connection, _ sql: String, as type: T.Type = T.self,
                                          pageStarted: (Int) -> Void = { _ in },
@@ -40,11 +42,16 @@ enum CatalogCursor {
         let decoder = JSONDecoder()
         try forEachPage(connection, sql) { page in
             pageStarted(page.rowCount)
+            let columns = page.columnNames == ["row"] ? nil : CatalogRowDecoder.Columns(page)
             for index in 0..<page.rowCount {
-                guard let text = page.value(index, 0) else { continue }
                 let row: T
                 do {
-                    row = try decoder.decode(T.self, from: Data(text.utf8))
+                    if let columns {
+                        row = try CatalogRowDecoder(columns: columns, row: index).decode(T.self)
+                    } else {
+                        guard let text = page.value(index, 0) else { continue }
+                        row = try decoder.decode(T.self, from: Data(text.utf8))
+                    }
                 } catch {
                     throw ClientError("cannot decode a catalog row as \(T.self): \(error)")
                 }

@@ -39,6 +39,19 @@ struct ColumnRow: Decodable {
     var options: [String]?
 }
 
+/// A column with the relation it belongs to (`CatalogQueries.relationColumns`).
+struct RelationColumnRow: Decodable {
+    var relationOid: UInt32
+    var column: ColumnRow
+
+    private enum CodingKeys: String, CodingKey { case relationOid }
+
+    init(from decoder: any Decoder) throws {
+        relationOid = try decoder.container(keyedBy: CodingKeys.self).decode(UInt32.self, forKey: .relationOid)
+        column = try ColumnRow(from: decoder)
+    }
+}
+
 struct RelationRow: Decodable {
     var oid: UInt32
     var schema: String

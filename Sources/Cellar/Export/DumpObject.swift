@@ -118,13 +118,25 @@ enum DependencyOrder {
         // positions found through a dictionary keyed by object, kept in one
         // flat array (compressed rows): a list per object was 2 MiB of array
         // headers at 40,000 objects, at the export's peak.
-        let byRank = objects.indices.sorted { a, b in
-            let x = objects[a], y = objects[b]
-            if x.priority != y.priority { return x.priority < y.priority }
-            if (x.schema ?? "") != (y.schema ?? "") { return (x.schema ?? "") < (y.schema ?? "") }
-            if x.name != y.name { return x.name < y.name }
-            return x.key < y.key
+        // The ranking compares small records, not objects: comparing
+        // `objects[a]` with `objects[b]` copied (and retained and released)
+        // two whole objects per comparison, a fifth of the pre-data phase.
+        struct Rank {
+            var priority: Int
+            var schema: String
+            var name: String
+            var position: Int
         }
+        var ranks = objects.indices.map { Rank(priority: objects[$0].priority, schema: objects[$0].schema ?? "",
+                                                name: objects[$0].name, position: $0) }
+        ranks.sort { x, y in
+            if x.priority != y.priority { return x.priority < y.priority }
+            if x.schema != y.schema { return x.schema < y.schema }
+            if x.name != y.name { return x.name < y.name }
+            return objects[x.position].key < objects[y.position].key
+        }
+        let byRank = ranks.map(\.position)
+        ranks = []
         var rankOf = [Int](repeating: 0, count: objects.count)
         for (rank, position) in byRank.enumerated() { rankOf[position] = rank }
 
