@@ -22,12 +22,18 @@ static inline int cellar_set_arena_max(int arenas) { return mallopt(M_ARENA_MAX,
 /// the freed pages resident otherwise.
 static inline int cellar_malloc_trim(void) { return malloc_trim(0); }
 
+/// Bytes malloc has handed out and not had back (in its arenas and in
+/// mappings of their own): what resident memory would be without
+/// fragmentation and the runtime's own pages, for diagnostics.
+static inline size_t cellar_heap_in_use(void) { struct mallinfo2 info = mallinfo2(); return info.uordblks + info.hblkhd; }
+
 /// Names the calling thread (15 bytes at most; longer names are refused).
 /// pthread_setname_np is a GNU extension, hidden without _GNU_SOURCE.
 static inline int cellar_set_current_thread_name(const char *name) { return pthread_setname_np(pthread_self(), name); }
 #else
 static inline int cellar_set_mmap_threshold(int bytes) { (void)bytes; return 1; }
 static inline int cellar_malloc_trim(void) { return 0; }
+static inline size_t cellar_heap_in_use(void) { return 0; }
 static inline int cellar_set_arena_max(int arenas) { (void)arenas; return 1; }
 static inline int cellar_set_current_thread_name(const char *name) { (void)name; return 0; }
 #endif

@@ -49,13 +49,18 @@ extension ArchiveEntry {
     static func jsonArray(_ entries: [ArchiveEntry]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(entries.count * 256)
+        appendJSONArray(entries, to: &out)
+        return out
+    }
+
+    /// As ``jsonArray(_:)``, appended to `out`.
+    static func appendJSONArray(_ entries: [ArchiveEntry], to out: inout [UInt8]) {
         out.append(UInt8(ascii: "["))
         for (index, entry) in entries.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             entry.appendJSON(to: &out)
         }
         out.append(UInt8(ascii: "]"))
-        return out
     }
 }
 

@@ -1,8 +1,12 @@
 import Foundation
 
-/// The catalog queries. Most return one JSON object a row (`jsonRows`),
-/// which `CatalogCursor` fetches a page at a time through a cursor and
-/// decodes row by row; the largest (`dependencies`) returns plain columns.
+/// The catalog queries, which `CatalogCursor` fetches a page at a time
+/// through a cursor and decodes row by row. Those whose rows are many in a
+/// schema of thousands of tables (relations and their columns, sequences,
+/// constraints, indexes, types, functions, dependencies) return plain
+/// columns, decoded column by column (`CatalogRowDecoder`), a list or a
+/// nested row as a `json` column; the others one JSON object a row
+/// (`jsonRows`), which costs the server and the client more a row.
 ///
 /// They run inside the export's snapshot with `search_path` empty, so every
 /// `regproc`/`regclass`/`format_type` output comes schema-qualified (except
@@ -140,7 +144,7 @@ enum CatalogQueries {
         ORDER BY a.attrelid, a.attnum
         """
 
-    static let sequences = jsonRows("""
+    static let sequences = """
         SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, \(qualified("n.nspname", "c.relname")) AS qname,
                pg_catalog.pg_get_userbyid(c.relowner) AS owner, pg_catalog.format_type(s.seqtypid, NULL) AS type,
                c.relpersistence AS persistence,
@@ -158,9 +162,9 @@ enum CatalogQueries {
         LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
         WHERE \(userSchema("n")) AND \(notExtensionMember("pg_class", "c.oid"))
         ORDER BY n.nspname, c.relname
-        """)
+        """
 
-    static let constraints = jsonRows("""
+    static let constraints = """
         SELECT co.oid::int8 AS oid, co.conname AS name, pg_catalog.quote_ident(co.conname) AS qname, co.contype AS type,
                co.conrelid::int8 AS "relationOid", coalesce(\(qualified("n.nspname", "c.relname")), '') AS relation,
                coalesce(n.nspname, '') AS "relationSchema", coalesce(c.relname, '') AS "relationName",
@@ -175,9 +179,9 @@ enum CatalogQueries {
         LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE co.contype IN ('c', 'p', 'u', 'f', 'x') AND \(userSchema("cn"))
         ORDER BY co.conrelid, co.conname
-        """)
+        """
 
-    static let indexes = jsonRows("""
+    static let indexes = """
         SELECT i.indexrelid::int8 AS oid, n.nspname AS schema, ic.relname AS name, \(qualified("n.nspname", "ic.relname")) AS qname,
                i.indrelid::int8 AS "tableOid", \(qualified("tn.nspname", "t.relname")) AS "table",
                pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, i.indisclustered AS clustered,
@@ -198,9 +202,9 @@ enum CatalogQueries {
              AND co.contype IN ('p', 'u', 'x')
         WHERE t.relkind IN ('r', 'p', 'm') AND \(userSchema("tn")) AND \(notExtensionMember("pg_class", "t.oid"))
         ORDER BY n.nspname, ic.relname
-        """)
+        """
 
-    static let functions = jsonRows("""
+    static let functions = """
         SELECT p.oid::int8 AS oid, n.nspname AS schema, p.proname AS name, \(qualified("n.nspname", "p.proname")) AS qname,
                p.prokind AS kind, pg_catalog.pg_get_userbyid(p.proowner) AS owner,
                pg_catalog.pg_get_function_identity_arguments(p.oid) AS "identityArguments",
@@ -215,9 +219,9 @@ enum CatalogQueries {
           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend id WHERE id.classid = 'pg_proc'::pg_catalog.regclass
                           AND id.objid = p.oid AND id.deptype = 'i')
         ORDER BY n.nspname, p.proname, p.oid
-        """)
+        """
 
-    static let aggregates = jsonRows("""
+    static let aggregates = """
         SELECT a.aggfnoid::oid::int8 AS oid, a.aggkind, a.aggtransfn::text AS transfn,
                pg_catalog.format_type(a.aggtranstype, NULL) AS transtype, a.aggtransspace AS transspace,
                CASE WHEN a.aggfinalfn::oid <> 0 THEN a.aggfinalfn::text END AS finalfn, a.aggfinalextra AS finalextra,
@@ -240,9 +244,9 @@ enum CatalogQueries {
         LEFT JOIN pg_catalog.pg_operator o ON o.oid = a.aggsortop
         LEFT JOIN pg_catalog.pg_namespace opn ON opn.oid = o.oprnamespace
         WHERE \(userSchema("n")) AND \(notExtensionMember("pg_proc", "p.oid"))
-        """)
+        """
 
-    static let types = jsonRows("""
+    static let types = """
         SELECT t.oid::int8 AS oid, n.nspname AS schema, t.typname AS name, \(qualified("n.nspname", "t.typname")) AS qname,
                t.typtype AS kind, pg_catalog.pg_get_userbyid(t.typowner) AS owner, \(acl("t.typacl")) AS acl,
                CASE WHEN t.typtype = 'e' THEN (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)
@@ -275,7 +279,7 @@ enum CatalogQueries {
                 SELECT 1 FROM pg_catalog.pg_type et WHERE et.oid = t.typelem AND et.typarray = t.oid))
           AND \(notExtensionMember("pg_type", "t.oid"))
         ORDER BY n.nspname, t.typname
-        """)
+        """
 
     static let triggers = jsonRows("""
         SELECT t.oid::int8 AS oid, t.tgname AS name, pg_catalog.quote_ident(t.tgname) AS qname, t.tgrelid::int8 AS "tableOid",

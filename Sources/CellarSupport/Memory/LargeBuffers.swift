@@ -54,8 +54,28 @@ public enum ResidentMemory {
         #endif
     }
 
-    /// "41 MiB", for logs.
+    /// The most resident bytes so far (Linux: `VmHWM` in `/proc/self/status`),
+    /// or nil where unknown.
+    public static var peakBytes: Int? {
+        #if os(Linux)
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+        return kilobytes * 1024
+        #else
+        return nil
+        #endif
+    }
+
+    /// "41 MiB (peak 52 MiB, heap 20 MiB)", for logs: heap is what malloc
+    /// has handed out and not had back.
     public static var description: String {
-        bytes.map { "\($0 >> 20) MiB" } ?? "unknown"
+        guard let bytes else { return "unknown" }
+        var details: [String] = []
+        if let peakBytes { details.append("peak \(peakBytes >> 20) MiB") }
+        #if os(Linux)
+        details.append("heap \(cellar_heap_in_use() >> 20) MiB")
+        #endif
+        return "\(bytes >> 20) MiB" + (details.isEmpty ? "" : " (\(details.joined(separator: ", ")))")
     }
 }
