@@ -14,8 +14,9 @@
 #   pg_restore        createdb + pg_restore -j JOBS -d DB DIR (from the -Fd dump)
 #
 # and reports wall time, size and peak RSS with the ratios issue 9 asks for:
-# export <= 0.8 of pg_dump -Fd -jJOBS, restore <= 0.9 of pg_restore -jJOBS, archive
-# no larger than pg_dump -Fc's, peak RSS <= 64 MiB, and the time per table at the
+# at 5,000 tables (or fewer) export <= 0.8 of pg_dump -Fd -jJOBS, restore <= 0.9 of
+# pg_restore -jJOBS and peak RSS <= 64 MiB (at larger N reported, not judged); the
+# archive no larger than pg_dump -Fc's at every N; and the time per table at the
 # largest N at most 1.2 times that at the smallest.
 #
 # pg_dump and pgcellar both lock every table in one transaction: the server needs
@@ -121,11 +122,18 @@ for n in $sizes; do
     printf '%-22s %10.2f %12s %14s\n' "pg_dump -Fc" "$(w "pg_dump_fc_$n")" "$(mib "$size_fc")" "$(r "pg_dump_fc_$n")"
     printf '%-22s %10.2f %12s %14s\n' "pgcellar restore -j$jobs" "$(w "restore_$n")" "-" "$(r "restore_$n")"
     printf '%-22s %10.2f %12s %14s\n' "pg_restore -j$jobs" "$(w "pg_restore_$n")" "-" "$(r "pg_restore_$n")"
-    printf 'export / pg_dump -Fd -j%s:   %s (target <= 0.8) %s\n' "$jobs" "$export_ratio" "$(verdict "$export_ratio <= 0.8")"
-    printf 'restore / pg_restore -j%s:   %s (target <= 0.9) %s\n' "$jobs" "$restore_ratio" "$(verdict "$restore_ratio <= 0.9")"
+    # Issue 9 sets the ratios and the memory bound for 5,000 tables; past
+    # that only the growth per table is a target, the rest is reported.
+    if [ "$n" -le 5000 ]; then
+      target() { printf '(target %s) %s' "$1" "$(verdict "$2")"; }
+    else
+      target() { printf '(target %s at 5,000 tables; for information here)' "$1"; }
+    fi
+    printf 'export / pg_dump -Fd -j%s:   %s %s\n' "$jobs" "$export_ratio" "$(target "<= 0.8" "$export_ratio <= 0.8")"
+    printf 'restore / pg_restore -j%s:   %s %s\n' "$jobs" "$restore_ratio" "$(target "<= 0.9" "$restore_ratio <= 0.9")"
     printf 'archive / pg_dump -Fc size: %s (target <= 1.0) %s\n' "$size_ratio" "$(verdict "$size_ratio <= 1.0")"
-    printf 'peak RSS export, restore:   %s, %s MiB (target <= 64) %s\n' "$(r "export_$n")" "$(r "restore_$n")" \
-      "$(verdict "$(r "export_$n") <= 64 && $(r "restore_$n") <= 64")"
+    printf 'peak RSS export, restore:   %s, %s MiB %s\n' "$(r "export_$n")" "$(r "restore_$n")" \
+      "$(target "<= 64 MiB" "$(r "export_$n") <= 64 && $(r "restore_$n") <= 64")"
     if [ -n "$first_n" ]; then
       growth=$(ratio "$export_per_table" "$first_export_per_table")
       printf 'export time per table at %s vs %s tables:  %s (target <= 1.2) %s\n' "$n" "$first_n" "$growth" "$(verdict "$growth <= 1.2")"

@@ -101,6 +101,54 @@ struct ExportSchemaChangeTests {
         }
     }
 
+    /// pg_dump's deadlock guard: a worker connection locks each table with
+    /// NOWAIT (in the COPY's own query string) before copying it; behind a
+    /// session queued for an exclusive lock it would wait forever, since that
+    /// session waits for the export's main connection.
+    @Test("a parallel connection that finds an exclusive lock queued on its table fails at once, naming it, and leaves no file")
+    func queuedExclusiveLockFailsTheWorker() throws {
+        try TestServer.withScratchDatabase("export_queued") { database in
+            try TestServer.withConnection(database: database) { setup in
+                // The main connection copies the largest table first; the
+                // worker, connecting meanwhile, gets one of the small ones.
+                try setup.execute("""
+                    CREATE TABLE public.big (id integer, note text);
+                    INSERT INTO public.big SELECT g, repeat('x', 40) FROM generate_series(1, 400000) g;
+                    CREATE TABLE public.small1 (id integer); INSERT INTO public.small1 VALUES (1);
+                    CREATE TABLE public.small2 (id integer); INSERT INTO public.small2 VALUES (2);
+                    ANALYZE;
+                    """)
+            }
+            let path = ExportTestSupport.temporaryPath("queued.sql.zst")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let export = try RotationTests.Running(
+                arguments: ["export", "-d", "\(try TestServer.dsn()) dbname=\(database)", "-o", path, "-j", "2"],
+                environment: [RotationPauseHook.environmentVariable: "export-data"])
+            try #require(export.waitForPause("export-data"), "\(export.stderr)")
+            var truncates: [Process] = []
+            defer { for truncate in truncates where truncate.isRunning { truncate.terminate() } }
+            for table in ["public.small1", "public.small2"] {
+                truncates.append(try Process.startDiscardingOutput(ExportTestSupport.pgBinary("psql"),
+                    ["-X", "-q", "-d", "\(try TestServer.dsn()) dbname=\(database)", "-c", "TRUNCATE \(table)"]))
+                #expect(try waitsForLock(on: table, in: database), "the TRUNCATE of \(table) did not queue behind the export")
+            }
+            kill(export.process.processIdentifier, SIGUSR1)
+            // Without the guard the export would wait forever.
+            let deadline = Date().addingTimeInterval(60)
+            while export.process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            let hung = export.process.isRunning
+            if hung { export.process.terminate() }
+            export.process.waitUntilExit()
+            #expect(!hung, "the export still waited after a minute: \(export.stderr)")
+            #expect(export.process.terminationStatus != 0)
+            #expect(export.stderr.contains("another session is waiting for an exclusive lock on it"), "\(export.stderr)")
+            #expect(export.stderr.contains("public.small"), "\(export.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: path), "a failed export left a file")
+            for truncate in truncates { truncate.waitUntilExit() }
+            #expect(truncates.allSatisfy { $0.terminationStatus == 0 }, "the TRUNCATEs go ahead once the export is over")
+        }
+    }
+
     /// Whether a session waits for a lock on `table` within thirty seconds.
     private func waitsForLock(on table: String, in database: String) throws -> Bool {
         try TestServer.withConnection(database: database) { observer in

@@ -115,9 +115,9 @@ final class DataPhase: Sendable {
             }
             defer { if index != 0 { connection.close() } }
             try connectionOpened()
+            let encoder = try ArchiveEntryEncoder(level: options.level)
             while let table = takeTable() {
-                if index != 0 { try lockWithoutWaiting(table, on: connection) }
-                try copy(table, on: connection)
+                try copy(table, on: connection, lockingFirst: index != 0, encoder: encoder)
             }
         } catch {
             fail(error)
@@ -139,14 +139,21 @@ final class DataPhase: Sendable {
     /// As pg_dump's workers do: the main connection holds a lock on every
     /// table; if another session has since queued for an exclusive lock, a
     /// worker waiting behind it would wait forever (the exclusive request in
-    /// turn waits for the main connection), so it fails instead.
-    private func lockWithoutWaiting(_ table: TableDataSource, on connection: Connection) throws {
-        do {
-            try connection.execute("LOCK TABLE ONLY \(table.qualifiedName) IN ACCESS SHARE MODE NOWAIT")
-        } catch let error as PostgresError where error.code.rawValue == "55P03" {
-            throw ClientError("cannot export \(table.qualifiedName) on a parallel connection: another session is waiting for an exclusive lock on it (ALTER, DROP, TRUNCATE...); run the export again when that is done, or with -j 1")
-        }
+    /// turn waits for the main connection), so it locks the table without
+    /// waiting first, and fails instead. The LOCK goes in the COPY's query
+    /// string: one round trip a table, not two.
+    private static func lockingWithoutWaiting(_ table: TableDataSource, _ copy: String) -> String {
+        "LOCK TABLE ONLY \(table.qualifiedName) IN ACCESS SHARE MODE NOWAIT; \(copy)"
     }
+
+    private static func lockRefused(_ table: TableDataSource) -> ClientError {
+        ClientError("cannot export \(table.qualifiedName) on a parallel connection: another session is waiting for an exclusive lock on it (ALTER, DROP, TRUNCATE...); run the export again when that is done, or with -j 1")
+    }
+
+    /// A table's last chunk up to this size is compressed and appended by
+    /// the copying thread: handing thousands of small tables to the
+    /// compression threads cost more in thread wake-ups than in compression.
+    static let compressedInPlaceLimit = 64 * 1024
 
     private func takeTable() -> TableDataSource? {
         guard queue.failure == nil else { return nil }
@@ -157,7 +164,8 @@ final class DataPhase: Sendable {
         }
     }
 
-    private func copy(_ table: TableDataSource, on connection: Connection) throws {
+    private func copy(_ table: TableDataSource, on connection: Connection, lockingFirst: Bool,
+                      encoder: ArchiveEntryEncoder) throws {
         let statement = "COPY \(table.copyTarget) FROM stdin;"
         let prefix = Array((statement + "\n").utf8)
         let chunkSize = max(options.chunkSize, 1024)
@@ -172,28 +180,39 @@ final class DataPhase: Sendable {
         // row's line, newline included: exactly what the digest hashes.
         var digester = rowDigestSeed.map(RowDigester.init)
         var rows = 0
-        func flush() throws {
+        func flush(last: Bool = false) throws {
             buffer.append(CopyRowsSplitter.trailerBytes)
-            try queue.put(ChunkJob(table: table, statement: statement, chunk: chunkIndex, rows: rows,
-                                 rowDigest: digester?.digest, buffer: buffer))
+            let job = ChunkJob(table: table, statement: statement, chunk: chunkIndex, rows: rows,
+                               rowDigest: digester?.digest, buffer: buffer)
+            if last, buffer.count <= Self.compressedInPlaceLimit {
+                try compress(job, with: encoder)
+            } else {
+                try queue.put(job)
+            }
             chunkIndex += 1
+            guard !last else { return }
             digester = rowDigestSeed.map(RowDigester.init)
             rows = 0
             buffer = ChunkBuffer(capacity: capacity)
             buffer.append(prefix)
         }
-        try connection.copyOut("COPY \(table.copySource ?? table.copyTarget) TO STDOUT") { row in
-            // Close the chunk before a row would take it past the chunk size,
-            // so that only a single row larger than a chunk makes a larger
-            // frame (ArchiveFormat.maximumEntryFrameSize).
-            if rows > 0, buffer.count + row.count > chunkSize { try flush() }
-            buffer.append(row)
-            rows += 1
-            digester?.add(row: row)
-            if buffer.count >= chunkSize { try flush() }
+        let copy = "COPY \(table.copySource ?? table.copyTarget) TO STDOUT"
+        do {
+            try connection.copyOut(lockingFirst ? Self.lockingWithoutWaiting(table, copy) : copy) { row in
+                // Close the chunk before a row would take it past the chunk size,
+                // so that only a single row larger than a chunk makes a larger
+                // frame (ArchiveFormat.maximumEntryFrameSize).
+                if rows > 0, buffer.count + row.count > chunkSize { try flush() }
+                buffer.append(row)
+                rows += 1
+                digester?.add(row: row)
+                if buffer.count >= chunkSize { try flush() }
+            }
+        } catch let error as PostgresError where lockingFirst && error.code.rawValue == "55P03" {
+            throw Self.lockRefused(table)
         }
         // Every table gets at least one chunk, even when empty.
-        if rows > 0 || chunkIndex == 0 { try flush() }
+        if rows > 0 || chunkIndex == 0 { try flush(last: true) }
         // Its entries can go into the table of contents once they are all written.
         try output.withLock { try $0.writer.noteChunkCount(schema: table.schema, table: table.name, chunks: chunkIndex) }
     }
@@ -203,20 +222,22 @@ final class DataPhase: Sendable {
     private func compressionWorker() throws {
         do {
             let encoder = try ArchiveEntryEncoder(level: options.level)
-            while let job = try queue.take() {
-                let entry = ArchiveEntry(
-                    id: 0, kind: .tableData, section: .data, schema: job.table.schema, name: job.table.name,
-                    owner: job.table.owner, dependencies: tableIDs[job.table.oid].map { [$0] } ?? [],
-                    data: .init(tableSchema: job.table.schema, tableName: job.table.name, copyStatement: job.statement,
-                                chunk: job.chunk, rows: job.rows, rowDigest: job.rowDigest?.hex))
-                var encoded = try job.buffer.withBytes { try encoder.encode(entry, sql: $0) }
-                let rawBytes = Int64(job.buffer.count)
-                try append(&encoded, rows: job.rows, rawBytes: rawBytes)
-            }
+            while let job = try queue.take() { try compress(job, with: encoder) }
         } catch {
             fail(error)
             throw error
         }
+    }
+
+    /// Compresses a chunk into its entry and appends it to the archive.
+    private func compress(_ job: ChunkJob, with encoder: ArchiveEntryEncoder) throws {
+        let entry = ArchiveEntry(
+            id: 0, kind: .tableData, section: .data, schema: job.table.schema, name: job.table.name,
+            owner: job.table.owner, dependencies: tableIDs[job.table.oid].map { [$0] } ?? [],
+            data: .init(tableSchema: job.table.schema, tableName: job.table.name, copyStatement: job.statement,
+                        chunk: job.chunk, rows: job.rows, rowDigest: job.rowDigest?.hex))
+        var encoded = try job.buffer.withBytes { try encoder.encode(entry, sql: $0) }
+        try append(&encoded, rows: job.rows, rawBytes: Int64(job.buffer.count))
     }
 
     private func append(_ encoded: inout EncodedArchiveEntry, rows: Int, rawBytes: Int64) throws {
