@@ -61,6 +61,26 @@ struct LockedTests {
         #expect(taken == nil)
     }
 
+    @Test("read wakes no waiter: a waiter's condition is checked again after a change, not after a read")
+    func readWakesNoWaiter() throws {
+        let value = Locked(0)
+        let checks = Locked(0)
+        let done = onThread {
+            value.withLock(when: { current in
+                checks.withLock { $0 += 1 }
+                return current >= 1
+            }) { _ in }
+        }
+        for _ in 0..<500 where checks.current == 0 { usleep(10_000) }
+        #expect(checks.current == 1)
+        for _ in 0..<100 { #expect(value.read { $0 } == 0) }
+        usleep(20_000)
+        #expect(checks.current == 1, "reads woke the waiter \(checks.current - 1) times")
+        value.withLock { $0 = 1 }
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(checks.current == 2)
+    }
+
     @Test("waitForValue runs its body again after each change until it returns a value")
     func waitsForValue() throws {
         let items = Locked<[Int]>([])

@@ -237,12 +237,12 @@ final class RestoreCounters: Sendable {
 
     private let counts = Locked(Counts())
 
-    var rows: Int { counts.withLock { $0.rows } }
-    var chunks: Int { counts.withLock { $0.chunks } }
-    var bytes: UInt64 { counts.withLock { $0.bytes } }
-    var sequences: Int { counts.withLock { $0.sequences } }
-    var refreshes: Int { counts.withLock { $0.refreshes } }
-    var tables: Set<QualifiedName> { counts.withLock { $0.tables } }
+    var rows: Int { counts.read { $0.rows } }
+    var chunks: Int { counts.read { $0.chunks } }
+    var bytes: UInt64 { counts.read { $0.bytes } }
+    var sequences: Int { counts.read { $0.sequences } }
+    var refreshes: Int { counts.read { $0.refreshes } }
+    var tables: Set<QualifiedName> { counts.read { $0.tables } }
 
     /// Adds a loaded chunk; returns the totals so far.
     @discardableResult

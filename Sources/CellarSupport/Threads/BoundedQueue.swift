@@ -105,6 +105,6 @@ public final class BoundedQueue<Element>: Sendable {
 
     /// The error the queue failed with, if it has.
     public var failure: (any Error)? {
-        state.withLock { $0.failure }
+        state.read { $0.failure }
     }
 }

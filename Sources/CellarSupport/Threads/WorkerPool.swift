@@ -141,7 +141,7 @@ public final class WorkQueue<Element: Sendable>: Sendable {
 
     /// How many items are left.
     public var count: Int {
-        items.withLock { $0.count }
+        items.read { $0.count }
     }
 }
 

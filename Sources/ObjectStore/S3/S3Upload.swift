@@ -176,10 +176,10 @@ private final class PartTracker: Sendable {
     }
 
     var firstError: (any Error)? {
-        parts.withLock { $0.failure }
+        parts.read { $0.failure }
     }
 
     var etags: [Int: String] {
-        parts.withLock { $0.tags }
+        parts.read { $0.tags }
     }
 }
