@@ -87,6 +87,33 @@ struct RestorePlanTests {
         #expect(item(11).stage == .foreignKeys)
         #expect(item(12).stage == .foreignKeys, "a comment on a foreign key waits for it")
         #expect(item(15).stage == .refresh && item(16).dependencies == [index(15)])
+        #expect(item(14).stage == .privileges && RestorePlan.Stage.foreignKeys < .privileges && RestorePlan.Stage.privileges < .refresh,
+                "privileges once everything else is done, before the refreshes")
+    }
+
+    @Test("privileges run one entry at a time, in archive order, after every trigger and constraint of their tables")
+    func privilegesRunOneAtATime() {
+        let entries = Self.entries + [
+            Self.entry(17, .acl, .postData, name: "TABLE parts", dependencies: [4]),
+            Self.entry(18, .defaultACL, .postData, name: "DEFAULT PRIVILEGES FOR TABLES"),
+        ]
+        let later = entries.filter { [.data, .postData].contains(RestorePlan.phase(of: $0)) }
+        let items = RestorePlan.schedule(later, allEntries: entries)
+        func index(_ id: Int) -> Int { items.firstIndex { $0.entry.id == id }! }
+        #expect(items[index(17)].dependencies.contains(index(14)))
+        #expect(items[index(18)].dependencies == [index(17)])
+        // Each waits for the one before: no two are ever out at once.
+        #expect(items.filter { $0.stage == .privileges }.map(\.entry.id) == [14, 17, 18])
+        let scheduler = RestoreScheduler(items)
+        var order: [Int] = []
+        while let next = scheduler.next() {
+            order.append(items[next].entry.id)
+            scheduler.complete(next)
+        }
+        #expect(order.count == items.count)
+        let firstPrivilege = order.firstIndex(of: 14)!
+        #expect(order[firstPrivilege...].prefix(3) == [14, 17, 18])
+        #expect(order.firstIndex(of: 13)! < firstPrivilege && order.firstIndex(of: 11)! < firstPrivilege)
     }
 
     @Test func schedulerRunsEveryItemOnceInDependencyOrder() {

@@ -20,16 +20,23 @@ public struct RestorePlan: Sendable {
 
     /// The order in which post-data work may start: a stage opens once every
     /// item of the stages before it is done.
-    public enum Stage: Int, Sendable, Comparable {
+    public enum Stage: Int, Sendable, Comparable, CaseIterable {
         /// Table data and the indexes and constraints of a table whose rows
         /// are all loaded: index builds start as soon as their table is done.
         case load = 0
-        /// Everything else after the data (triggers, comments, ACLs, sequences).
+        /// Everything else after the data (triggers, comments, sequences).
         case afterData = 1
-        /// Foreign keys, last: they check rows of two tables.
+        /// Foreign keys: they check rows of two tables.
         case foreignKeys = 2
-        /// Materialized view refreshes, one at a time in archive order.
-        case refresh = 3
+        /// Privileges (GRANT, REVOKE, default privileges), one entry at a
+        /// time in archive order once everything else is done, as
+        /// pg_restore's ACL pass: a GRANT takes no lock on its table, and
+        /// beside a CREATE TRIGGER on the same table (which updates the same
+        /// pg_class row) it failed with "tuple concurrently updated".
+        case privileges = 3
+        /// Materialized view refreshes, one at a time in archive order, after
+        /// the privileges their queries may need.
+        case refresh = 4
 
         public static func < (lhs: Stage, rhs: Stage) -> Bool { lhs.rawValue < rhs.rawValue }
     }
@@ -206,6 +213,7 @@ public struct RestorePlan: Sendable {
         var items: [Item] = []
         items.reserveCapacity(entries.count)
         var lastRefresh: Int?
+        var lastPrivileges: Int?
         for (index, entry) in entries.enumerated() {
             var dependencies = entry.dependencies.compactMap { position[$0] }.filter { $0 < index }
             var stage: Stage
@@ -229,6 +237,10 @@ public struct RestorePlan: Sendable {
                     stage = .refresh
                     if let lastRefresh { dependencies.append(lastRefresh) }
                     lastRefresh = index
+                case .acl, .defaultACL:
+                    stage = .privileges
+                    if let lastPrivileges { dependencies.append(lastPrivileges) }
+                    lastPrivileges = index
                 default:
                     stage = .afterData
                 }

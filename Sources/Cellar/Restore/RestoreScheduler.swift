@@ -67,9 +67,10 @@ final class RestoreScheduler: Sendable {
             self.items = items
             waitingOn = items.map(\.dependencies.count)
             dependents = Array(repeating: [], count: items.count)
-            remainingInStage = Array(repeating: 0, count: 4)
-            statements = Array(repeating: Heap(), count: 4)
-            analyses = Array(repeating: Heap(), count: 4)
+            let stages = RestorePlan.Stage.allCases.count
+            remainingInStage = Array(repeating: 0, count: stages)
+            statements = Array(repeating: Heap(), count: stages)
+            analyses = Array(repeating: Heap(), count: stages)
             var tableNumbers: [String: Int] = [:]
             tableOf = []
             remainingBytes = []
