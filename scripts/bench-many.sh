@@ -7,8 +7,8 @@
 # For each size N in BENCH_MANY_TABLES (default "5000 20000"), a database of N tables,
 # each with a serial primary key and 20 rows (issue 9's case), then one after the other:
 #
-#   pgcellar export   pgcellar export -j JOBS
-#   pg_dump -Fd       pg_dump -Fd -j JOBS (what the export is compared with)
+#   pgcellar export   pgcellar export -j JOBS (BENCH_RUNS times, alternating with pg_dump -Fd)
+#   pg_dump -Fd       pg_dump -Fd -j JOBS (what the export is compared with; median of BENCH_RUNS)
 #   pg_dump -Fc       pg_dump -Fc (what the archive's size is compared with)
 #   pgcellar restore  pgcellar restore FILE --create -j JOBS
 #   pg_restore        createdb + pg_restore -j JOBS -d DB DIR (from the -Fd dump)
@@ -24,7 +24,8 @@
 # (scripts/dev-postgres.sh sets 512 * 200).
 #
 # Environment: PGCELLAR_BIN, BENCH_JOBS (2), BENCH_OUT, BENCH_RELOAD=1 as in
-# scripts/bench.sh; BENCH_MANY_TABLES the sizes; BENCH_MANY_ROWS rows per table (20).
+# scripts/bench.sh; BENCH_MANY_TABLES the sizes; BENCH_MANY_ROWS rows per table (20);
+# BENCH_RUNS exports of each tool, alternating, whose median counts (3).
 set -euo pipefail
 
 script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -36,6 +37,7 @@ lib_prog=bench-many.sh
 sizes=${BENCH_MANY_TABLES:-5000 20000}
 rows=${BENCH_MANY_ROWS:-20}
 jobs=${BENCH_JOBS:-2}
+runs=${BENCH_RUNS:-3}
 
 # shellcheck source=scripts/bench-lib.sh
 . "$script_dir/bench-lib.sh"
@@ -91,9 +93,18 @@ first_n="" first_export_per_table="" first_restore_per_table=""
 for n in $sizes; do
   db=pgcellar_bench_many_$n
   load_many "$db" "$n"
-  rm -rf "$out/fd" "$out/many.sql.zst" "$out/many.fc"
-  run "export_$n" "$bin" export -d "dbname=$db" -o "$out/many.sql.zst" -j "$jobs" --quiet
-  run "pg_dump_fd_$n" pg_dump -Fd -j "$jobs" -d "$db" -f "$out/fd"
+  # Exports alternate, BENCH_RUNS of each; the median wall time and the
+  # largest peak RSS count: single runs of either tool vary by 20 % here.
+  for round in $(seq 1 "$runs"); do
+    rm -rf "$out/fd" "$out/many.sql.zst"
+    run "export_$n.$round" "$bin" export -d "dbname=$db" -o "$out/many.sql.zst" -j "$jobs" --quiet
+    run "pg_dump_fd_$n.$round" pg_dump -Fd -j "$jobs" -d "$db" -f "$out/fd"
+  done
+  for name in "export_$n" "pg_dump_fd_$n"; do
+    cat "$out/$name".*.wall | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }' > "$out/$name.wall"
+    cat "$out/$name".*.rss | sort -n | tail -1 > "$out/$name.rss"
+  done
+  rm -f "$out/many.fc"
   run "pg_dump_fc_$n" pg_dump -Fc -d "$db" -f "$out/many.fc"
   "$bin" verify "$out/many.sql.zst" --quiet || die "the export of $db does not verify"
 

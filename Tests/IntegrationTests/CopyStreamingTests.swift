@@ -27,33 +27,47 @@ struct CopyStreamingTests {
             try TestServer.withConnection(database: database) { source in
                 try source.execute(Self.fill)
                 try TestServer.withConnection(database: database) { target in
-                    let baseline = ProcessMemory.residentBytes()
-                    var peak = baseline
-                    var streamedBytes = 0
-                    var rowsSeen = 0
-                    let outHash = try SHA256()
-                    let loaded = try target.copyIn("COPY dst FROM STDIN") { writer in
-                        let sent = try source.copyOut("COPY src TO STDOUT") { row in
-                            outHash.update(row)
-                            try writer.write(row)
-                            streamedBytes += row.count
-                            rowsSeen += 1
-                            if rowsSeen % 50_000 == 0 { peak = max(peak, ProcessMemory.residentBytes()) }
+                    /// Streams src into dst once; what it saw and how much this process grew.
+                    func stream() throws -> (streamed: Int, rows: Int, loaded: Int, hash: String, growth: Int) {
+                        let baseline = ProcessMemory.residentBytes()
+                        var peak = baseline
+                        var streamedBytes = 0
+                        var rowsSeen = 0
+                        let outHash = try SHA256()
+                        let loaded = try target.copyIn("COPY dst FROM STDIN") { writer in
+                            let sent = try source.copyOut("COPY src TO STDOUT") { row in
+                                outHash.update(row)
+                                try writer.write(row)
+                                streamedBytes += row.count
+                                rowsSeen += 1
+                                if rowsSeen % 50_000 == 0 { peak = max(peak, ProcessMemory.residentBytes()) }
+                            }
+                            #expect(sent == 1_000_000)
                         }
-                        #expect(sent == 1_000_000)
+                        return (streamedBytes, rowsSeen, loaded, outHash.hexDigest(), peak - baseline)
                     }
+                    var run = try stream()
+                    // The other suites run in this process meanwhile, and one
+                    // that allocates a lot at that moment shows here too (seen
+                    // once: 1.8 GiB). Streaming that buffers grows every time;
+                    // a second run tells which it was.
+                    if run.growth >= 48 * 1024 * 1024 {
+                        print("COPY round trip: resident memory grew \(run.growth / 1024 / 1024) MiB; streaming again to tell buffering from another test's memory")
+                        try target.execute("TRUNCATE dst")
+                        run = try stream()
+                    }
+                    let (streamedBytes, rowsSeen, loaded, outHash, growth) = run
                     #expect(loaded == 1_000_000)
                     #expect(rowsSeen == 1_000_000)
                     // Flat memory: the stream is far larger than what the process grew by.
                     #expect(streamedBytes > 150 * 1024 * 1024, "the stream should be large enough to show buffering")
-                    let growth = peak - baseline
                     print("COPY round trip: streamed \(streamedBytes / 1024 / 1024) MiB, resident memory grew \(growth / 1024 / 1024) MiB")
                     #expect(growth < 48 * 1024 * 1024, "resident memory grew by \(growth / 1024 / 1024) MiB while streaming \(streamedBytes / 1024 / 1024) MiB")
 
                     let backHash = try SHA256()
                     let returned = try target.copyOut("COPY dst TO STDOUT") { backHash.update($0) }
                     #expect(returned == 1_000_000)
-                    #expect(backHash.hexDigest() == outHash.hexDigest())
+                    #expect(backHash.hexDigest() == outHash)
 
                     let equal = try target.query("SELECT count(*) = 0 AS same FROM (SELECT * FROM src EXCEPT ALL SELECT * FROM dst) d").first?.bool("same")
                     #expect(equal == true)

@@ -21,19 +21,25 @@ struct CatalogRowSet {
     var defaultPrivileges: [DefaultPrivilegeRow]
 
     static func read(_ connection: Connection) throws -> CatalogRowSet {
-        let sequences: [SequenceRow] = try decodeRows(connection, CatalogQueries.sequences)
+        let (sequences, sequenceValues) = try readSequences(connection)
         return CatalogRowSet(
             types: try decodeRows(connection, CatalogQueries.types),
             functions: try decodeRows(connection, CatalogQueries.functions),
             aggregates: try decodeRows(connection, CatalogQueries.aggregates),
             sequences: sequences,
-            sequenceValues: try readSequenceValues(sequences, on: connection),
+            sequenceValues: sequenceValues,
             constraints: try decodeRows(connection, CatalogQueries.constraints),
             indexes: try decodeRows(connection, CatalogQueries.indexes),
             triggers: try decodeRows(connection, CatalogQueries.triggers),
             policies: try decodeRows(connection, CatalogQueries.policies),
             statistics: try decodeRows(connection, CatalogQueries.statistics),
             defaultPrivileges: try decodeRows(connection, CatalogQueries.defaultPrivileges))
+    }
+
+    /// The sequences and their values.
+    static func readSequences(_ connection: Connection) throws -> ([SequenceRow], [UInt32: (String, Bool)]) {
+        let sequences: [SequenceRow] = try decodeRows(connection, CatalogQueries.sequences)
+        return (sequences, try readSequenceValues(sequences, on: connection))
     }
 
     /// Every sequence's `last_value` and `is_called`, which only the sequence
@@ -89,12 +95,14 @@ final class CatalogPrefetch: Sendable {
             if case .reading = self { true } else { false }
         }
     }
-    /// Used by the reading thread alone until `result` is set, then closed by `wait()`.
+    /// Used by the reading thread alone until `result` is set; its owner's
+    /// again once `wait()` returns (the export's data phase copies on it).
     private let connection: UncheckedConnection
 
     /// Starts reading at once.
     /// - Parameter connection: A connection inside a transaction that has
-    ///   imported the export's snapshot; the prefetch closes it.
+    ///   imported the export's snapshot; the caller closes it once this
+    ///   prefetch is gone (its `deinit` waits for the reading thread).
     init(connection: Connection) {
         self.connection = UncheckedConnection(connection)
         let thread = Thread { [self] in
@@ -115,16 +123,14 @@ final class CatalogPrefetch: Sendable {
             state = .taken
             return read
         }
-        connection.connection.close()
         return try read.get()
     }
 
     deinit {
         // An export that failed before it asked for the rows still waits for
         // the thread, which uses the connection until it finishes.
-        if result.withLock({ $0.isReading }) {
+        if result.read({ $0.isReading }) {
             result.withLock(when: { !$0.isReading }) { _ in }
-            connection.connection.close()
         }
     }
 }

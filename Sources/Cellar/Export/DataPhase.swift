@@ -49,8 +49,15 @@ final class DataPhase: Sendable {
     /// The entry IDs, with those the data chunks took.
     var ids: EntryIDs { output.withLock { $0.ids } }
 
+    /// Connections already in the export's snapshot, for the copying
+    /// connections after the main one (the catalog's second connection):
+    /// their owner closes them.
+    private let openConnections: [UncheckedConnection]
+
     init(options: ExportOptions, snapshot: String, writer: ArchiveWriter, ids: EntryIDs, tables: [TableDataSource],
-         tableIDs: [UInt32: Int], rowDigestSeed: UInt64?, progress: ExportProgressObserver?, logger: Logger) {
+         tableIDs: [UInt32: Int], rowDigestSeed: UInt64?, progress: ExportProgressObserver?, logger: Logger,
+         openConnections: [Connection] = []) {
+        self.openConnections = openConnections.map(UncheckedConnection.init)
         self.options = options
         self.snapshot = snapshot
         self.tables = tables
@@ -103,8 +110,11 @@ final class DataPhase: Sendable {
         }
         do {
             let connection: Connection
+            let ownedElsewhere = index == 0 || index <= openConnections.count
             if index == 0 {
                 connection = main.connection
+            } else if index <= openConnections.count {
+                connection = openConnections[index - 1].connection
             } else {
                 connection = try options.target.connect(logger: logger)
                 try Exporter.prepareSession(connection)
@@ -113,7 +123,7 @@ final class DataPhase: Sendable {
                 // > first query or data-modification statement of the transaction.
                 try connection.execute("SET TRANSACTION SNAPSHOT \(try connection.escapeLiteral(snapshot))")
             }
-            defer { if index != 0 { connection.close() } }
+            defer { if !ownedElsewhere { connection.close() } }
             try connectionOpened()
             let encoder = try ArchiveEntryEncoder(level: options.level)
             while let table = takeTable() {

@@ -108,6 +108,7 @@ public final class Exporter {
         // With more than one job, a second connection in the snapshot reads
         // half the catalogs meanwhile.
         let helper = options.jobs > 1 ? try snapshotConnection(snapshot) : nil
+        defer { helper?.close() }
         var catalog = try SchemaCatalog.read(connection, helper: helper, selection: options.selection, logger: logger)
         // The catalog's rows and the builder's indexes are freed: their
         // pages go back before the order and the pre-data are made.
@@ -170,7 +171,7 @@ public final class Exporter {
             tableIDs: Dictionary(catalog.tables.compactMap { table in
                 ids.id(of: table.dataDependency).map { (table.oid, $0) }
             }, uniquingKeysWith: { first, _ in first }),
-            rowDigestSeed: rowDigestSeed, progress: progress, logger: logger)
+            rowDigestSeed: rowDigestSeed, progress: progress, logger: logger, openConnections: [helper].compactMap { $0 })
         logger.debug("pre-data written; resident memory \(ResidentMemory.description)")
         // Without tables the data phase opens no connection of its own.
         if catalog.tables.isEmpty { try options.allConnectionsOpen?() }

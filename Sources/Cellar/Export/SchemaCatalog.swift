@@ -57,7 +57,7 @@ struct SchemaCatalog {
 
     /// - Parameter helper: A second connection inside a transaction that has
     ///   imported the export's snapshot: most catalogs are read on it while
-    ///   `connection` reads the rest. It is closed when the read is over.
+    ///   `connection` reads the rest. The caller closes it, once this returns.
     static func read(_ connection: Connection, helper: Connection? = nil, selection: ExportSelection, logger: Logger) throws -> SchemaCatalog {
         let started = ContinuousClock.now
         let prefetch = helper.map(CatalogPrefetch.init)
