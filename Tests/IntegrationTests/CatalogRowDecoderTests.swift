@@ -52,7 +52,7 @@ struct CatalogRowDecoderTests {
             #expect {
                 _ = try Self.decode(sql, as: Sample.self)
             } throws: { error in
-                "\(error)".contains(column)
+                "\(error)".contains("column \(column)")
             }
         }
     }

@@ -61,27 +61,20 @@ enum CatalogCursor {
     }
 }
 
-/// Every row of a `CatalogQueries.jsonRows` query, decoded.
+/// Every row of a query, decoded (``CatalogCursor/forEachRow(_:_:as:pageStarted:_:)``).
 ///
 /// The list grows by a page at a time, not by doubling: at 5,000 tables the
 /// doubled relation list was a megabyte of empty room at the catalog
 /// phase's peak.
-/// - Parameter compacting: applied to each row as it is decoded (a
-///   relation gives back its column list's spare room).
-func decodeRows<T: Decodable>(_ connection: Connection, _ sql: String, as type: T.Type = T.self,
-                              compacting: (inout T) -> Void = { _ in }) throws -> [T] {
+func decodeRows<T: Decodable>(_ connection: Connection, _ sql: String, as type: T.Type = T.self) throws -> [T] {
     var rows: [T] = []
-    try CatalogCursor.forEachRow(connection, sql, as: T.self, pageStarted: { rows.reserveCapacity(rows.count + $0) }) { row in
-        var row = row
-        compacting(&row)
-        rows.append(row)
-    }
+    try CatalogCursor.forEachRow(connection, sql, as: T.self, pageStarted: { rows.reserveCapacity(rows.count + $0) }) { rows.append($0) }
     return rows
 }
 
 extension RelationRow {
-    /// Gives back its column list's spare room: JSONDecoder builds a list by
-    /// appending, so three columns take room for four.
+    /// Gives back its column list's spare room: the list is built by
+    /// appending a column at a time, so three columns take room for four.
     mutating func compact() {
         // `map` makes a list of exactly its count.
         if let columns, columns.capacity > columns.count { self.columns = columns.map { $0 } }

@@ -50,23 +50,39 @@ enum CatalogQueries {
         "pg_catalog.quote_ident(\(schema)) || '.' || pg_catalog.quote_ident(\(name))"
     }
 
+    /// A column's properties (``ColumnRow``), by name, over `pg_attribute a`,
+    /// its type `atyp` and its default `ad` (``columnJoins``): read as JSON
+    /// objects by ``columns(of:)`` and as plain columns by ``relationColumns``.
+    static let columnFields: KeyValuePairs<String, String> = [
+        "num": "a.attnum", "name": "a.attname", "qname": "pg_catalog.quote_ident(a.attname)",
+        "type": "pg_catalog.format_type(a.atttypid, a.atttypmod)",
+        "notnull": "a.attnotnull", "generated": "a.attgenerated", "identity": "a.attidentity",
+        "islocal": "a.attislocal", "inhcount": "a.attinhcount",
+        "collation": """
+            CASE WHEN a.attcollation <> 0 AND a.attcollation <> atyp.typcollation THEN
+                (SELECT \(qualified("cn.nspname", "co.collname")) FROM pg_catalog.pg_collation co
+                 JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END
+            """,
+        "defaultOid": "ad.oid::int8", "defaultExpr": "pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)",
+        "acl": acl("a.attacl"),
+        "storage": "a.attstorage", "typstorage": "atyp.typstorage", "compression": "a.attcompression",
+        "stattarget": "a.attstattarget", "options": "pg_catalog.to_json(a.attoptions)",
+    ]
+
+    /// What ``columnFields`` read besides `pg_attribute a`.
+    static let columnJoins = """
+        JOIN pg_catalog.pg_type atyp ON atyp.oid = a.atttypid
+        LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+        """
+
+    /// The columns of one relation as a JSON list, for a query over few
+    /// relations (composite types, foreign tables); ``relationColumns`` reads
+    /// those of every relation at once.
     static func columns(of relation: String) -> String {
         """
-        (SELECT json_agg(json_build_object(
-            'num', a.attnum, 'name', a.attname, 'qname', pg_catalog.quote_ident(a.attname),
-            'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
-            'notnull', a.attnotnull, 'generated', a.attgenerated, 'identity', a.attidentity,
-            'islocal', a.attislocal, 'inhcount', a.attinhcount,
-            'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> atyp.typcollation THEN
-                (SELECT \(qualified("cn.nspname", "co.collname")) FROM pg_catalog.pg_collation co
-                 JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
-            'defaultOid', ad.oid::int8, 'defaultExpr', pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
-            'acl', \(acl("a.attacl")),
-            'storage', a.attstorage, 'typstorage', atyp.typstorage, 'compression', a.attcompression, 'stattarget', a.attstattarget, 'options', a.attoptions
-          ) ORDER BY a.attnum)
+        (SELECT json_agg(json_build_object(\(columnFields.map { "'\($0)', \($1)" }.joined(separator: ", "))) ORDER BY a.attnum)
          FROM pg_catalog.pg_attribute a
-         JOIN pg_catalog.pg_type atyp ON atyp.oid = a.atttypid
-         LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+         \(columnJoins)
          WHERE a.attrelid = \(relation) AND a.attnum > 0 AND NOT a.attisdropped)
         """
     }
@@ -123,23 +139,11 @@ enum CatalogQueries {
     /// (``RelationColumnRow``). A subquery a relation that built each
     /// relation's columns as JSON was two thirds of the relations query.
     static let relationColumns = """
-        SELECT a.attrelid::int8 AS "relationOid",
-               a.attnum AS num, a.attname AS name, pg_catalog.quote_ident(a.attname) AS qname,
-               pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
-               a.attnotnull AS notnull, a.attgenerated AS generated, a.attidentity AS identity,
-               a.attislocal AS islocal, a.attinhcount AS inhcount,
-               CASE WHEN a.attcollation <> 0 AND a.attcollation <> atyp.typcollation THEN
-                   (SELECT \(qualified("cn.nspname", "co.collname")) FROM pg_catalog.pg_collation co
-                    JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS collation,
-               ad.oid::int8 AS "defaultOid", pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS "defaultExpr",
-               \(acl("a.attacl")) AS acl,
-               a.attstorage AS storage, atyp.typstorage AS typstorage, a.attcompression AS compression,
-               a.attstattarget AS stattarget, pg_catalog.to_json(a.attoptions) AS options
+        SELECT a.attrelid::int8 AS "relationOid", \(columnFields.map { "\($1) AS \"\($0)\"" }.joined(separator: ", "))
         FROM pg_catalog.pg_attribute a
         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        JOIN pg_catalog.pg_type atyp ON atyp.oid = a.atttypid
-        LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+        \(columnJoins)
         WHERE a.attnum > 0 AND NOT a.attisdropped AND \(relationScope("c", "n"))
         ORDER BY a.attrelid, a.attnum
         """

@@ -82,43 +82,34 @@ private struct RowContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         return text
     }
 
-    private func parsed<T>(_ key: Key, _ parse: (String) -> T?) throws -> T {
-        let text = try required(key)
-        guard let value = parse(text) else {
-            throw DecodingError.typeMismatch(T.self, .init(codingPath: [key], debugDescription: "column \(key.stringValue): \(text.debugDescription) is not a \(T.self)"))
-        }
-        return value
-    }
+    /// The column's text as a single value: ``FieldDecoder`` parses it.
+    private func field(_ key: Key) throws -> FieldDecoder { FieldDecoder(text: try required(key), key: key) }
 
     func decodeNil(forKey key: Key) throws -> Bool { try text(key) == nil }
-
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
-        try parsed(key) { $0 == "t" ? true : $0 == "f" ? false : nil }
-    }
-
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try field(key).decode(type) }
     func decode(_ type: String.Type, forKey key: Key) throws -> String { try required(key) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try parsed(key) { Double($0) } }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try parsed(key) { Float($0) } }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try parsed(key) { Int($0) } }
-    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try parsed(key) { Int8($0) } }
-    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try parsed(key) { Int16($0) } }
-    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try parsed(key) { Int32($0) } }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try parsed(key) { Int64($0) } }
-    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try parsed(key) { UInt($0) } }
-    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try parsed(key) { UInt8($0) } }
-    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try parsed(key) { UInt16($0) } }
-    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try parsed(key) { UInt32($0) } }
-    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try parsed(key) { UInt64($0) } }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try field(key).decode(type) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try field(key).decode(type) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try field(key).decode(type) }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try field(key).decode(type) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try field(key).decode(type) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try field(key).decode(type) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try field(key).decode(type) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try field(key).decode(type) }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try field(key).decode(type) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try field(key).decode(type) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try field(key).decode(type) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try field(key).decode(type) }
 
     /// A value of another type: a single value read from the text (a
     /// string-backed enum), or else the text as JSON (a list, a nested row).
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        let text = try required(key)
+        let field = try field(key)
         do {
-            return try T(from: FieldDecoder(text: text, key: key))
+            return try T(from: field)
         } catch is NotASingleValue {
             do {
-                return try columns.json.decode(T.self, from: Data(text.utf8))
+                return try columns.json.decode(T.self, from: Data(field.text.utf8))
             } catch {
                 throw DecodingError.dataCorrupted(.init(codingPath: [key], debugDescription: "column \(key.stringValue) is not JSON for \(T.self): \(error)"))
             }
@@ -152,6 +143,7 @@ private struct FieldDecoder: Decoder, SingleValueDecodingContainer {
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer { throw NotASingleValue() }
     func singleValueContainer() throws -> any SingleValueDecodingContainer { self }
 
+    /// The text parsed as PostgreSQL writes a value: `t`/`f`, decimal numbers.
     private func parsed<T>(_ parse: (String) -> T?) throws -> T {
         guard let value = parse(text) else {
             throw DecodingError.typeMismatch(T.self, .init(codingPath: [key], debugDescription: "column \(key.stringValue): \(text.debugDescription) is not a \(T.self)"))
@@ -164,15 +156,16 @@ private struct FieldDecoder: Decoder, SingleValueDecodingContainer {
     func decode(_ type: String.Type) throws -> String { text }
     func decode(_ type: Double.Type) throws -> Double { try parsed { Double($0) } }
     func decode(_ type: Float.Type) throws -> Float { try parsed { Float($0) } }
-    func decode(_ type: Int.Type) throws -> Int { try parsed { Int($0) } }
-    func decode(_ type: Int8.Type) throws -> Int8 { try parsed { Int8($0) } }
-    func decode(_ type: Int16.Type) throws -> Int16 { try parsed { Int16($0) } }
-    func decode(_ type: Int32.Type) throws -> Int32 { try parsed { Int32($0) } }
-    func decode(_ type: Int64.Type) throws -> Int64 { try parsed { Int64($0) } }
-    func decode(_ type: UInt.Type) throws -> UInt { try parsed { UInt($0) } }
-    func decode(_ type: UInt8.Type) throws -> UInt8 { try parsed { UInt8($0) } }
-    func decode(_ type: UInt16.Type) throws -> UInt16 { try parsed { UInt16($0) } }
-    func decode(_ type: UInt32.Type) throws -> UInt32 { try parsed { UInt32($0) } }
-    func decode(_ type: UInt64.Type) throws -> UInt64 { try parsed { UInt64($0) } }
+    private func integer<T: FixedWidthInteger>() throws -> T { try parsed { T($0) } }
+    func decode(_ type: Int.Type) throws -> Int { try integer() }
+    func decode(_ type: Int8.Type) throws -> Int8 { try integer() }
+    func decode(_ type: Int16.Type) throws -> Int16 { try integer() }
+    func decode(_ type: Int32.Type) throws -> Int32 { try integer() }
+    func decode(_ type: Int64.Type) throws -> Int64 { try integer() }
+    func decode(_ type: UInt.Type) throws -> UInt { try integer() }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try integer() }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try integer() }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try integer() }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try integer() }
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try T(from: self) }
 }

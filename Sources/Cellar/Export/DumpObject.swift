@@ -65,7 +65,7 @@ enum ObjectKeyNames {
             }
         }
 
-        func name(_ code: UInt32) -> String { names.withLock { $0.names[Int(code)] } }
+        func name(_ code: UInt32) -> String { names.read { $0.names[Int(code)] } }
     }
 }
 
